@@ -1,0 +1,256 @@
+"""What every pay plan is: a pure function from credited measures to pay, with declared properties.
+
+A plan pays per *period* (1, 3 or 12 months). Pay is accrued monthly: each month a person is paid
+the change in their *accrued-to-date* amount, which every plan defines from the measures
+cumulated so far in the period, and which at period end equals the period's payout exactly (the
+true-up). This keeps annual plans learnable within a five-year run (FACTS: an annual bonus gives
+at most five realised payouts in 60 months) without changing what the plan pays over a period.
+
+Arrays are over people (axis 0). Measures passed for *candidate* actions carry a second axis of
+candidates, ``(N, M)``: :meth:`Plan.counterfactual` returns what each person would be paid for each
+candidate, everyone else's measures held fixed. Learning code calls only these two methods; no
+code outside ``sim.plans`` branches on which plan is in force.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+import numpy as np
+
+Measures = Mapping[str, np.ndarray]
+
+CREDITING_EVENTS = ("booking", "delivery", "collection")
+
+
+class PlanError(ValueError):
+    """A plan parameter is invalid; the message names the field and what is allowed."""
+
+
+def per_person(x: np.ndarray | float, like: np.ndarray) -> np.ndarray:
+    """Broadcast a per-person array ``(N,)`` against ``like`` of shape ``(N,)`` or ``(N, M)``."""
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 1 and like.ndim == 2:
+        return x[:, None]
+    return x
+
+
+@dataclass(frozen=True)
+class Groups:
+    """Who shares which pool, for team and pool plans.
+
+    Attributes:
+        pool: Pool id per person ``(N,)`` (0 … P−1): the team, unit or firm whose result funds it.
+        unit: Unit id per person ``(N,)`` (0 … U−1); a pool is split to its units first.
+        frontline: Whether each unit is front-line (customer-facing) ``(U,)``.
+        score: Balanced-scorecard score of each unit ``(U,)`` (1 = on target).
+        active: Who is employed at period end ``(N,)``; leavers are the others.
+    """
+
+    pool: np.ndarray
+    unit: np.ndarray
+    frontline: np.ndarray
+    score: np.ndarray
+    active: np.ndarray
+
+    @classmethod
+    def teams(cls, n: int, size: int, frontline: bool = True) -> Groups:
+        """``n`` people in consecutive teams of ``size``; each team is one pool and one unit."""
+        team = np.arange(n) // size
+        u = int(team.max()) + 1 if n else 0
+        return cls(
+            pool=team,
+            unit=team.copy(),
+            frontline=np.full(u, frontline),
+            score=np.ones(u),
+            active=np.ones(n, dtype=bool),
+        )
+
+    @classmethod
+    def single(cls, n: int) -> Groups:
+        """Everyone in one pool and one unit."""
+        return cls.teams(n, max(n, 1))
+
+
+@dataclass
+class PeriodState:
+    """Where each person stands in the current pay period.
+
+    Attributes:
+        month: Months already completed in this period (0 … period−1).
+        cum: Measures credited so far this period, per measure name, ``(N,)`` each.
+        accrued: Pay accrued so far this period ``(N,)`` (money).
+        target: Current target per measure name ``(N,)`` each (target-based plans only).
+    """
+
+    month: int
+    cum: dict[str, np.ndarray]
+    accrued: np.ndarray
+    target: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Plan(ABC):
+    """Base class of every pay plan.
+
+    Subclasses are frozen dataclasses (so they pickle and compare by value) that declare their
+    properties as class attributes and implement :meth:`accrued`.
+
+    Attributes:
+        period: Months per pay period (1, 3 or 12).
+        crediting: Event that credits a measure: booking (ATC), delivery or collection.
+        clawback: Whether pay on a credited deal is taken back if the deal is later cancelled or
+            written off (the environment then passes the reversal as a negative measure).
+    """
+
+    kind: ClassVar[str]
+    #: ``individual`` (pay depends on own measures only), ``team`` or ``pool``.
+    scope: ClassVar[str]
+    #: Payouts sum exactly to a pool computed from results.
+    budget_balanced: ClassVar[bool]
+
+    period: int = 1
+    crediting: str = "booking"
+    clawback: bool = False
+
+    def __post_init__(self) -> None:
+        if self.period not in (1, 3, 12):
+            raise PlanError(f"{self.kind}.period: must be 1, 3 or 12 months, got {self.period}")
+        if self.crediting not in CREDITING_EVENTS:
+            raise PlanError(
+                f"{self.kind}.crediting: must be one of {', '.join(CREDITING_EVENTS)},"
+                f" got {self.crediting!r}"
+            )
+
+    # -- declared properties ---------------------------------------------------------------
+    @property
+    @abstractmethod
+    def measures(self) -> tuple[str, ...]:
+        """Names of the measures the plan reads."""
+
+    @property
+    @abstractmethod
+    def linear(self) -> bool:
+        """Pay over a period is linear (affine) in every measure it reads."""
+
+    @property
+    def periodic(self) -> bool:
+        """Pay depends on results accumulated over more than one month."""
+        return self.period > 1
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        """All declared properties, as checked by the generic plan tests."""
+        return {
+            "kind": self.kind,
+            "scope": self.scope,
+            "budget_balanced": self.budget_balanced,
+            "linear": self.linear,
+            "periodic": self.periodic,
+            "crediting": self.crediting,
+            "clawback": self.clawback,
+        }
+
+    def to_config(self) -> dict[str, Any]:
+        """The plan as a plain mapping that :func:`sim.plans.build_plan` accepts."""
+        out: dict[str, Any] = {"kind": self.kind}
+        for f in fields(self):
+            out[f.name] = getattr(self, f.name)
+        return out
+
+    # -- pay ---------------------------------------------------------------------------------
+    def initial_state(self, n: int) -> PeriodState:
+        """State at the start of the first period for ``n`` people."""
+        return PeriodState(
+            month=0,
+            cum={m: np.zeros(n) for m in self.measures},
+            accrued=np.zeros(n),
+            target=self.first_targets(n),
+        )
+
+    def first_targets(self, n: int) -> dict[str, np.ndarray]:
+        """Targets of the first period (none for plans without targets)."""
+        return {}
+
+    def next_targets(self, state: PeriodState) -> dict[str, np.ndarray]:
+        """Targets of the next period given the one just completed (fixed by default)."""
+        return state.target
+
+    @abstractmethod
+    def accrued(
+        self, cum: Measures, frac: float, state: PeriodState, groups: Groups | None
+    ) -> np.ndarray:
+        """Pay accrued to date for cumulative measures ``cum`` after a share ``frac`` of the period.
+
+        Args:
+            cum: Cumulative measures this period, ``(N,)`` (or ``(N, M)`` where a subclass supports
+                candidates directly).
+            frac: Elapsed share of the period, in (0, 1]; at 1 this is the period payout.
+            state: The period state (targets).
+            groups: Pool membership (team and pool plans).
+
+        Returns:
+            Accrued pay, same leading shape as the measures, ≥ 0.
+        """
+
+    def pay(
+        self, measures: Measures, state: PeriodState, groups: Groups | None = None
+    ) -> tuple[np.ndarray, PeriodState]:
+        """Pay for one month and the state after it.
+
+        Args:
+            measures: This month's credited measures, ``(N,)`` each.
+            state: The state before this month.
+            groups: Pool membership (team and pool plans).
+
+        Returns:
+            ``(pay, new_state)``: this month's pay ``(N,)`` (the change in accrued pay; at a
+            period's end, the true-up to the period payout) and the state after the month.
+        """
+        month = state.month + 1
+        frac = month / self.period
+        cum = {m: state.cum[m] + measures[m] for m in self.measures}
+        accrued = self.accrued(cum, frac, state, groups)
+        pay = accrued - state.accrued
+        if month == self.period:
+            done = PeriodState(month=month, cum=cum, accrued=accrued, target=state.target)
+            n = accrued.shape[0]
+            new = PeriodState(
+                month=0,
+                cum={m: np.zeros(n) for m in self.measures},
+                accrued=np.zeros(n),
+                target=self.next_targets(done),
+            )
+        else:
+            new = PeriodState(month=month, cum=cum, accrued=accrued, target=state.target)
+        return pay, new
+
+    def counterfactual(
+        self,
+        measures: Measures,
+        candidates: Measures,
+        state: PeriodState,
+        groups: Groups | None = None,
+    ) -> np.ndarray:
+        """This month's pay each person would get under each candidate's measures.
+
+        Args:
+            measures: Everyone's realised measures this month, ``(N,)`` each.
+            candidates: Each person's candidate measures this month, ``(N, M)`` each; others'
+                measures stay as realised.
+            state: The state before this month.
+            groups: Pool membership.
+
+        Returns:
+            Counterfactual pay ``(N, M)``.
+        """
+        frac = (state.month + 1) / self.period
+        cum = {m: state.cum[m][:, None] + candidates[m] for m in self.measures}
+        return self.accrued(cum, frac, state, groups) - state.accrued[:, None]
+
+    def attainment(self, cum: Measures, frac: float, state: PeriodState) -> np.ndarray | None:
+        """Attainment to date against the period's target (``None`` for plans without one)."""
+        return None

@@ -1,0 +1,308 @@
+"""Shared pay: the gain-sharing pool and the team scorecard bonus (iron triangles).
+
+Both fund a pool from a group's results and split it so that payouts sum *exactly* to the pool
+(``budget_balanced``). The pool goes first to units, in proportion to
+``weight(front-line or support) × scorecard score × headcount``, then inside a unit a share λ
+equally and ``1 − λ`` by a contribution measure. The contribution measure is either
+
+* ``proportional`` — the person's share cᵢ / Σc of the unit's total. When the pool's base is the
+  same sum (pool = k·v·Q, contribution = xᵢ) this is an *absolute* incentive:
+  payᵢ = k·v·[λ·Q/n + (1 − λ)·xᵢ], the closed form of the theory checks; when the base is a
+  different result (firm profit) it becomes relative, a tournament-like incentive; or
+* ``rank`` — by mid-rank within the unit (a tournament: one's share moves only by overtaking).
+
+Counterfactuals hold everyone else's measures fixed and recompute the group totals as
+``total − own + candidate`` (vectorised, no loop over people).
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.plans.base import Groups, Measures, PeriodState, Plan, PlanError
+from sim.plans.curves import check_curve, payout_curve
+
+SPLIT_MODES = ("proportional", "rank")
+LEAVER_RULES = ("forfeit", "paid")
+
+
+def _weighted(cum: Measures, weights: Mapping[str, float]) -> np.ndarray:
+    total: np.ndarray | float = 0.0
+    for m in sorted(weights):
+        total = total + weights[m] * cum[m]
+    return np.asarray(total, dtype=float)
+
+
+def _group_sum(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    return np.bincount(group, weights=values, minlength=n_groups)
+
+
+@dataclass(frozen=True)
+class PoolPlan(Plan):
+    """Common split logic of pooled plans; subclasses define the pool from group sums.
+
+    Attributes:
+        contribution: Weights of the measures that make up a person's contribution.
+        split: ``proportional`` or ``rank`` (see module docstring).
+        equal_share: λ ∈ [0, 1], the share of a unit's pool split equally.
+        frontline_weight: Unit weight of front-line units in the split to units.
+        support_weight: Unit weight of support units.
+        leavers: ``forfeit`` (leavers' shares go to those who stay) or ``paid``.
+    """
+
+    contribution: Mapping[str, float] = field(default_factory=lambda: {"revenue": 1.0})
+    split: str = "proportional"
+    equal_share: float = 0.5
+    frontline_weight: float = 1.0
+    support_weight: float = 1.0
+    leavers: str = "forfeit"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "contribution", dict(self.contribution))
+        if self.split not in SPLIT_MODES:
+            raise PlanError(f"{self.kind}.split: must be proportional or rank, got {self.split!r}")
+        if self.leavers not in LEAVER_RULES:
+            raise PlanError(f"{self.kind}.leavers: must be forfeit or paid, got {self.leavers!r}")
+        if not 0 <= self.equal_share <= 1:
+            raise PlanError(f"{self.kind}.equal_share: must be in [0, 1], got {self.equal_share}")
+        if any(w < 0 for w in self.contribution.values()):
+            raise PlanError(f"{self.kind}.contribution: weights must be ≥ 0")
+        for name in ("frontline_weight", "support_weight"):
+            if not getattr(self, name) > 0:
+                raise PlanError(f"{self.kind}.{name}: must be > 0")
+
+    # -- pool ---------------------------------------------------------------------------------
+    @property
+    @abstractmethod
+    def base_measures(self) -> tuple[str, ...]:
+        """Measures the pool is computed from."""
+
+    @abstractmethod
+    def own_base(self, cum: Measures) -> np.ndarray:
+        """Each person's part of the quantity the pool is computed from (summed per group)."""
+
+    @abstractmethod
+    def pool_from(self, base_sum: np.ndarray, members: np.ndarray, frac: float) -> np.ndarray:
+        """Pool to date from a group's summed base and its headcount (money, ≥ 0)."""
+
+    @property
+    def measures(self) -> tuple[str, ...]:
+        """Measures read for the base and for contributions."""
+        return tuple(sorted(set(self.base_measures) | set(self.contribution)))
+
+    # -- split --------------------------------------------------------------------------------
+    def _unit_shares(self, groups: Groups, members: np.ndarray) -> np.ndarray:
+        """Share of its pool that each unit receives, ``(U,)``."""
+        n_units = groups.frontline.size
+        heads = np.bincount(groups.unit, weights=members.astype(float), minlength=n_units)
+        raw = np.where(groups.frontline, self.frontline_weight, self.support_weight)
+        raw = raw * groups.score * heads
+        unit_pool = np.zeros(n_units, dtype=np.intp)
+        np.maximum.at(unit_pool, groups.unit, groups.pool)
+        tot = np.bincount(unit_pool, weights=raw, minlength=int(groups.pool.max()) + 1)
+        return np.where(raw > 0, raw / np.where(tot[unit_pool] > 0, tot[unit_pool], 1.0), 0.0)
+
+    def _split(
+        self, cum: Measures, cand: Measures, frac: float, groups: Groups | None
+    ) -> np.ndarray:
+        """Pay to date of each person for each of their candidate cumulative measures.
+
+        Args:
+            cum: Everyone's realised cumulative measures ``(N,)``.
+            cand: Each person's candidate cumulative measures ``(N, M)``; others stay as in ``cum``.
+            frac: Elapsed share of the period.
+            groups: Pool membership.
+
+        Returns:
+            Pay to date ``(N, M)``; with ``cand`` equal to ``cum`` the column sums per pool equal
+            the pool.
+        """
+        if groups is None:
+            raise PlanError(f"{self.kind}: needs pool membership (groups)")
+        members = groups.active if self.leavers == "forfeit" else np.ones_like(groups.active)
+        live = members.astype(float)
+        n_pools = int(groups.pool.max()) + 1
+        n_units = groups.frontline.size
+        # Pool: group totals with one's own part replaced by the candidate's.
+        own = np.where(members, self.own_base(cum), 0.0)
+        own_c = np.where(members[:, None], self.own_base(cand), 0.0)
+        base_sum = _group_sum(own, groups.pool, n_pools)[groups.pool]
+        heads_pool = np.bincount(groups.pool, weights=live, minlength=n_pools)[groups.pool]
+        pool = self.pool_from((base_sum - own)[:, None] + own_c, heads_pool[:, None], frac)
+        unit_pool = pool * self._unit_shares(groups, members)[groups.unit][:, None]
+        # Within the unit: λ equally, 1 − λ by contribution.
+        n_u = np.maximum(np.bincount(groups.unit, weights=live, minlength=n_units), 1.0)
+        n_u = n_u[groups.unit][:, None]
+        c_own = np.where(members, np.maximum(_weighted(cum, self.contribution), 0.0), 0.0)
+        c_cand = np.where(
+            members[:, None], np.maximum(_weighted(cand, self.contribution), 0.0), 0.0
+        )
+        if self.split == "rank":
+            weight = np.zeros_like(c_cand)
+            for u in range(n_units):
+                idx = np.flatnonzero(groups.unit == u)
+                vals = np.sort(c_own[idx][members[idx]])
+                cc = c_cand[idx]
+                me = members[idx][:, None]
+                mine = c_own[idx][:, None]
+                below = np.searchsorted(vals, cc, side="left") - (me & (mine < cc))
+                ties = np.searchsorted(vals, cc, side="right") - np.searchsorted(
+                    vals, cc, side="left"
+                ) - (me & (mine == cc))
+                weight[idx] = (1.0 + below + 0.5 * ties) / (n_u[idx] * (n_u[idx] + 1.0) / 2.0)
+        else:
+            total = (_group_sum(c_own, groups.unit, n_units)[groups.unit] - c_own)[:, None]
+            total = total + c_cand
+            weight = np.where(total > 0, c_cand / np.where(total > 0, total, 1.0), 1.0 / n_u)
+        share = self.equal_share / n_u + (1.0 - self.equal_share) * weight
+        return np.where(members[:, None], unit_pool * share, 0.0)
+
+    def accrued(
+        self, cum: Measures, frac: float, state: PeriodState, groups: Groups | None
+    ) -> np.ndarray:
+        """Each member's share of the pool to date; the shares sum to the pool."""
+        return self._split(cum, {m: cum[m][:, None] for m in self.measures}, frac, groups)[:, 0]
+
+    def counterfactual(
+        self,
+        measures: Measures,
+        candidates: Measures,
+        state: PeriodState,
+        groups: Groups | None = None,
+    ) -> np.ndarray:
+        """Pay for each person's candidates, everyone else's measures as realised."""
+        frac = (state.month + 1) / self.period
+        cum = {m: state.cum[m] + measures[m] for m in self.measures}
+        cand = {m: state.cum[m][:, None] + candidates[m] for m in self.measures}
+        return self._split(cum, cand, frac, groups) - state.accrued[:, None]
+
+    def pool_total(self, cum: Measures, frac: float, groups: Groups) -> np.ndarray:
+        """The pool to date of every pool group, ``(P,)`` (for budget-balance checks)."""
+        members = groups.active if self.leavers == "forfeit" else np.ones_like(groups.active)
+        n_pools = int(groups.pool.max()) + 1
+        own = np.where(members, self.own_base(cum), 0.0)
+        heads = np.bincount(groups.pool, weights=members.astype(float), minlength=n_pools)
+        return self.pool_from(_group_sum(own, groups.pool, n_pools), heads, frac)
+
+
+@dataclass(frozen=True)
+class GainSharing(PoolPlan):
+    """Gain-sharing: pool = max(0, Σⱼ coefⱼ · resultⱼ − f · deduction) per pool group.
+
+    Results are the group's sums of the base measures (revenue, collections, cash flow, profit
+    before variable pay, …, each person's attributed part); ``deduction`` (money per period) is a
+    hurdle, pro-rated over the period. Floored at 0, so a loss pays nothing (the floor can become
+    an absorbing trap: see docs/plans.md).
+
+    Attributes:
+        base: Coefficient per base measure, e.g. ``{profit: 0.1, collections: 0.01}``.
+        deduction: Hurdle per period (money), ≥ 0.
+        level: Which group funds the pool: ``firm``, ``unit`` or ``team`` (the environment
+            builds :class:`~sim.plans.base.Groups` accordingly).
+    """
+
+    kind = "gain_sharing"
+    scope = "pool"
+    budget_balanced = True
+
+    base: Mapping[str, float] = field(default_factory=lambda: {"profit": 0.1})
+    deduction: float = 0.0
+    level: str = "firm"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "base", dict(self.base))
+        if not self.base or any(c < 0 for c in self.base.values()):
+            raise PlanError("gain_sharing.base: give at least one measure, coefficients ≥ 0")
+        if not self.deduction >= 0:
+            raise PlanError(f"gain_sharing.deduction: must be ≥ 0, got {self.deduction}")
+        if self.level not in ("firm", "unit", "team"):
+            raise PlanError(f"gain_sharing.level: must be firm, unit or team, got {self.level!r}")
+
+    @property
+    def base_measures(self) -> tuple[str, ...]:
+        """The coefficient formula's measures."""
+        return tuple(sorted(self.base))
+
+    @property
+    def linear(self) -> bool:
+        """Never strictly: the pool is floored at 0."""
+        return False
+
+    def own_base(self, cum: Measures) -> np.ndarray:
+        """Σⱼ coefⱼ · own measureⱼ."""
+        return _weighted(cum, self.base)
+
+    def pool_from(self, base_sum: np.ndarray, members: np.ndarray, frac: float) -> np.ndarray:
+        """Floored coefficient formula."""
+        return np.maximum(base_sum - frac * self.deduction, 0.0)
+
+
+@dataclass(frozen=True)
+class TeamScorecard(PoolPlan):
+    """Team scorecard bonus for iron triangles: pot = members · bonus · curve(team score).
+
+    Team score = Σⱼ wⱼ · team resultⱼ / (members · targetⱼ · f), a balanced scorecard of the
+    team's results against per-member targets; by default the curve is linear and uncapped
+    (payout share = score), an outcome-based shared bonus. Shared equally by default
+    (``equal_share = 1``) or partly by contribution.
+
+    Attributes:
+        weights: Scorecard weights per measure (sum to 1).
+        target: Per-member target per measure (per period).
+        bonus: Bonus per member at score 1 (money per period).
+        curve: Optional payout curve points; empty means linear and uncapped.
+    """
+
+    kind = "team_scorecard"
+    scope = "team"
+    budget_balanced = True
+
+    weights: Mapping[str, float] = field(default_factory=lambda: {"revenue": 1.0})
+    target: Mapping[str, float] = field(default_factory=lambda: {"revenue": 1.0})
+    bonus: float = 0.0
+    curve: tuple[tuple[float, float], ...] = ()
+    equal_share: float = 1.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "weights", dict(self.weights))
+        object.__setattr__(self, "target", dict(self.target))
+        if self.curve:
+            check_curve(self.curve, "team_scorecard.curve")
+        if not self.bonus >= 0:
+            raise PlanError(f"team_scorecard.bonus: must be ≥ 0, got {self.bonus}")
+        if not self.weights or abs(sum(self.weights.values()) - 1.0) > 1e-9:
+            raise PlanError("team_scorecard.weights: must be non-empty and sum to 1")
+        if set(self.target) != set(self.weights) or any(
+            not t > 0 for t in self.target.values()
+        ):
+            raise PlanError("team_scorecard.target: one target > 0 per weighted measure")
+
+    @property
+    def base_measures(self) -> tuple[str, ...]:
+        """The scorecard's measures."""
+        return tuple(sorted(self.weights))
+
+    @property
+    def linear(self) -> bool:
+        """Linear when the curve is (no curve given)."""
+        return not self.curve
+
+    def own_base(self, cum: Measures) -> np.ndarray:
+        """Own contribution to the score's numerator, Σⱼ wⱼ · measureⱼ / targetⱼ."""
+        return _weighted({m: cum[m] / self.target[m] for m in self.weights}, self.weights)
+
+    def pool_from(self, base_sum: np.ndarray, members: np.ndarray, frac: float) -> np.ndarray:
+        """Members · bonus · curve(score), run-rate accrued."""
+        m = np.maximum(members, 1.0)
+        score = np.maximum(base_sum, 0.0) / (m * frac)
+        if self.curve:
+            x, y = check_curve(self.curve, "team_scorecard.curve")
+            score = payout_curve(score, x, y)
+        return frac * m * self.bonus * score

@@ -1,0 +1,182 @@
+"""Reduced environments that run the real learning engine on the real plan classes.
+
+Each person's output on task k is ``x_k = x₀ + t_k + σ·ε_k`` (ε standard normal, drawn from the
+run's ``shocks`` stream); task k's output is the measure named after it. A team's output is the
+sum of its members'. Pay comes from a plan built by :func:`sim.plans.build_plan`, utility from the
+engine in :mod:`sim.behavior`; nothing here computes effort from a formula. The closed forms in
+:mod:`sim.theory_checks` are only ever used as *targets* to compare learned behaviour against.
+
+The baseline output x₀ keeps measures positive so that plans floored at zero (commission on a
+non-negative measure, a pool floored at 0) are linear where the theory assumes they are; it adds
+a constant to pay and changes no incentive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim.behavior import Learner, LearnerParams
+from sim.effort import EffortSpace
+from sim.plans import Groups, Plan
+from sim.rng import spawn_streams
+
+
+@dataclass(frozen=True)
+class LearnedPolicy:
+    """What a reduced run learned.
+
+    Attributes:
+        effort: Mean policy per task, averaged over people and over the measurement window
+            (expected effort under each person's logit policy, not sampled effort), ``(K,)``.
+        by_person: Mean policy per person over the window, ``(N, K)``.
+        periods: Periods run.
+    """
+
+    effort: np.ndarray
+    by_person: np.ndarray
+    periods: int
+
+
+class Person(mesa.Agent):
+    """A thin view over one row of the learner's arrays (structure only; no per-agent step)."""
+
+    def __init__(self, model: ReducedModel, row: int) -> None:
+        super().__init__(model)
+        self.row = row
+
+    @property
+    def mean_effort(self) -> np.ndarray:
+        """This person's current mean policy per task."""
+        model: ReducedModel = self.model  # type: ignore[assignment]
+        return model.learner.mean_effort()[self.row]
+
+
+class ReducedModel(mesa.Model):
+    """A team (or independent people) learning under one plan in the reduced environment.
+
+    Args:
+        plan: The pay plan (any registered class).
+        space: Tasks, budget, grid, cost and intrinsic value.
+        params: Learning-rule parameters.
+        n_people: Number of people.
+        team_size: People per team (pool plans pay per team).
+        sigma: Output noise σ per task.
+        baseline: Baseline output x₀ per task.
+        prior: Starting effort per task, ``(K,)``.
+        seed: The run's seed.
+    """
+
+    def __init__(
+        self,
+        plan: Plan,
+        space: EffortSpace,
+        params: LearnerParams,
+        *,
+        n_people: int,
+        team_size: int,
+        sigma: float,
+        baseline: float,
+        prior: Sequence[float],
+        seed: int,
+    ) -> None:
+        streams = spawn_streams(seed)
+        super().__init__(rng=streams["prior"])
+        self.plan = plan
+        self.space = space
+        self.sigma = float(sigma)
+        self.baseline = float(baseline)
+        self._shocks = streams["shocks"]
+        self._learning = streams["learning"]
+        prior_arr = np.tile(np.asarray(prior, dtype=float), (n_people, 1))
+        self.learner = Learner(space, params, prior_arr)
+        self.groups = Groups.teams(n_people, team_size)
+        self.state = plan.initial_state(n_people)
+        for row in range(n_people):
+            Person(self, row)
+        self.last_pay = np.zeros(n_people)
+
+    def _measures(self, output: np.ndarray) -> dict[str, np.ndarray]:
+        """Measures named after tasks from outputs with tasks on the last axis."""
+        return {name: output[..., k] for k, name in enumerate(self.space.tasks)}
+
+    def step(self) -> None:
+        """One period: act, realise output and pay, value every candidate, learn."""
+        learner, plan = self.learner, self.plan
+        n = learner.n_people
+        effort, chosen = learner.act(self._learning)
+        eps = self.sigma * self._shocks.standard_normal(effort.shape)
+        measures = self._measures(self.baseline + effort + eps)
+        cand = self.space.candidates(effort)
+        cand_out = self.baseline + cand + eps[:, None, None, :]
+        k, g = cand.shape[1], cand.shape[2]
+        cand_measures = {m: v.reshape(n, k * g) for m, v in self._measures(cand_out).items()}
+        cand_pay = plan.counterfactual(measures, cand_measures, self.state, self.groups)
+        cand_pay = cand_pay.reshape(n, k, g)
+        self.last_pay, self.state = plan.pay(measures, self.state, self.groups)
+        utility = learner.utility(cand, cand_pay)
+        learner.update(utility, chosen, pay=cand_pay)
+
+
+def learn(
+    plan: Plan,
+    space: EffortSpace,
+    params: LearnerParams,
+    *,
+    n_people: int,
+    team_size: int = 1,
+    sigma: float = 0.2,
+    baseline: float = 1.0,
+    prior: Sequence[float] | None = None,
+    periods: int = 500,
+    window: float = 0.25,
+    seed: int = 0,
+) -> LearnedPolicy:
+    """Run a reduced environment and return the learned mean policy.
+
+    Args:
+        plan: The pay plan.
+        space: Effort space.
+        params: Learning-rule parameters.
+        n_people: Number of people.
+        team_size: Team size for pool plans.
+        sigma: Output noise σ.
+        baseline: Baseline output x₀.
+        prior: Starting effort per task (defaults to a quarter of the budget on each task).
+        periods: Periods to run.
+        window: Share of final periods over which the mean policy is averaged.
+        seed: Seed of the run.
+
+    Returns:
+        The learned policy.
+    """
+    if prior is None:
+        prior = [space.budget / 4] * space.n_tasks
+    model = ReducedModel(
+        plan,
+        space,
+        params,
+        n_people=n_people,
+        team_size=team_size,
+        sigma=sigma,
+        baseline=baseline,
+        prior=prior,
+        seed=seed,
+    )
+    start = periods - max(1, int(round(window * periods)))
+    acc = np.zeros((n_people, space.n_tasks))
+    for t in range(periods):
+        model.step()
+        if t >= start:
+            acc += model.learner.mean_effort()
+    by_person = acc / (periods - start)
+    return LearnedPolicy(effort=by_person.mean(axis=0), by_person=by_person, periods=periods)
+
+
+def learner_params(cfg: Mapping[str, Any]) -> LearnerParams:
+    """Learner parameters from a config mapping (keys as :class:`LearnerParams` fields)."""
+    return LearnerParams(**{k: float(v) for k, v in cfg.items()})
