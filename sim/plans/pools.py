@@ -128,9 +128,10 @@ class PoolPlan(Plan):
         live = members.astype(float)
         n_pools = int(groups.pool.max()) + 1
         n_units = groups.frontline.size
-        # Pool: group totals with one's own part replaced by the candidate's.
-        own = np.where(members, self.own_base(cum), 0.0)
-        own_c = np.where(members[:, None], self.own_base(cand), 0.0)
+        # Pool: group totals with one's own part replaced by the candidate's. Everyone's results
+        # fund the pool, leavers' included; only members share it.
+        own = self.own_base(cum)
+        own_c = self.own_base(cand)
         base_sum = _group_sum(own, groups.pool, n_pools)[groups.pool]
         heads_pool = np.bincount(groups.pool, weights=live, minlength=n_pools)[groups.pool]
         pool = self.pool_from((base_sum - own)[:, None] + own_c, heads_pool[:, None], frac)
@@ -185,7 +186,7 @@ class PoolPlan(Plan):
         """The pool to date of every pool group, ``(P,)`` (for budget-balance checks)."""
         members = groups.active if self.leavers == "forfeit" else np.ones_like(groups.active)
         n_pools = int(groups.pool.max()) + 1
-        own = np.where(members, self.own_base(cum), 0.0)
+        own = self.own_base(cum)
         heads = np.bincount(groups.pool, weights=members.astype(float), minlength=n_pools)
         return self.pool_from(_group_sum(own, groups.pool, n_pools), heads, frac)
 

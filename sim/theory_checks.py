@@ -1,0 +1,390 @@
+"""Theory anchors: the learning engine on the real plan classes against incentive theory.
+
+Each check runs :func:`sim.theory.learn` (the engine, unmodified) in a reduced environment and
+compares the *learned mean policy* with a closed form or a numerical optimum computed here. The
+closed forms are targets only; no agent ever sees them. A check point passes when
+
+* the error is within its tolerance, and
+* the 95 % CI half-width over independent seeds is at most 1 % of the target (for targets that
+  are zero by theory, 1 % of the stated scale instead).
+
+Run ``python -m sim.theory`` (``make demo``) for the table.
+
+Checks (DOMAIN M1, M2, M3; issue 2 §5):
+
+1. ``piece_rate`` — linear commission β, cost c: effort β/c within 2 %.
+2. ``holmstrom`` — n members, pool v·Q split equally: effort v/(n·c) within 2 %, and welfare at
+   the mean policy (2n − 1)/n² of first best within 2 % (Holmström 1982).
+3. ``contribution`` — pool k·v·Q, share λ equally and 1 − λ by xᵢ/Q: effort
+   k·v·[λ/n + (1 − λ)]/c within 2 %.
+4. ``multitask_substitutes`` — cost on total effort, only task 1 paid: effort on task 2 below the
+   logit floor 1/(λ·β₁) and below 2 % of the budget (Holmström & Milgrom 1991).
+   ``multitask_slope`` — quadratic cost with C₁₂ > 0 and intrinsic a > 0: the slope of help
+   (task 2) in β₁ equals −C₁₂/det C within 5 %.
+5. ``quota`` — lump sum B if x ≥ Q: learned effort within 5 % of the numerically optimal effort
+   (or within the logit floor √(2/(π·λ·c)) where the optimum is ~0), away from ±10 % of the
+   collapse quota; the collapse quota itself within 5 %.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from sim.behavior import LearnerParams
+from sim.effort import EffortSpace
+from sim.plans import Plan, build_plan
+from sim.theory import learn
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check point: target against learned, with the pass rule applied.
+
+    Attributes:
+        check: Check name.
+        point: The parameters of this point, e.g. ``"β=0.5 c=1"``.
+        quantity: What is compared (e.g. ``effort``, ``welfare/FB``, ``slope``).
+        target: Theory's value (closed form or numerical optimum).
+        learned: Mean over seeds of the learned value.
+        ci_halfwidth: 95 % CI half-width over seeds (t distribution).
+        tolerance: Allowed absolute error.
+        ci_limit: Allowed CI half-width.
+    """
+
+    check: str
+    point: str
+    quantity: str
+    target: float
+    learned: float
+    ci_halfwidth: float
+    tolerance: float
+    ci_limit: float
+
+    @property
+    def error(self) -> float:
+        """Learned minus target."""
+        return self.learned - self.target
+
+    @property
+    def rel_error(self) -> float:
+        """Error relative to the target (``nan`` for a zero target)."""
+        return self.error / self.target if self.target else float("nan")
+
+    @property
+    def passed(self) -> bool:
+        """Within tolerance and with a tight enough CI."""
+        return abs(self.error) <= self.tolerance and self.ci_halfwidth <= self.ci_limit
+
+
+@dataclass(frozen=True)
+class TheorySettings:
+    """The fixed learner and environment of the checks (``configs/theory/default.yaml``)."""
+
+    learner: LearnerParams
+    grid_step: float
+    budget: float
+    periods: int
+    window: float
+    sigma: float
+    baseline: float
+    prior_effort: float
+    seeds: int
+    seed: int
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> TheorySettings:
+        """Build from the ``theory`` config group."""
+        data = dict(cfg)
+        learner = LearnerParams(**{k: float(v) for k, v in dict(data.pop("learner")).items()})
+        return cls(
+            learner=learner,
+            grid_step=float(data["grid_step"]),
+            budget=float(data["budget"]),
+            periods=int(data["periods"]),
+            window=float(data["window"]),
+            sigma=float(data["sigma"]),
+            baseline=float(data["baseline"]),
+            prior_effort=float(data["prior_effort"]),
+            seeds=int(data["seeds"]),
+            seed=int(data["seed"]),
+        )
+
+    def space(self, tasks: Sequence[str], cost: Any, intrinsic: Any = 0.0) -> EffortSpace:
+        """An effort space on the checks' grid and budget."""
+        return EffortSpace(
+            tuple(tasks), self.budget, self.grid_step, np.asarray(cost, float), np.asarray(intrinsic)
+        )
+
+    def seeds_for(self, name: str) -> list[int]:
+        """Independent seeds of one check point, stable across Python sessions."""
+        ss = np.random.SeedSequence([self.seed, zlib.crc32(name.encode())])
+        return [int(c.generate_state(1)[0]) for c in ss.spawn(self.seeds)]
+
+
+def mean_ci(values: np.ndarray) -> tuple[float, float]:
+    """Mean and 95 % t-interval half-width of a sample (half-width 0 for one value)."""
+    values = np.asarray(values, dtype=float)
+    if values.size < 2:
+        return float(values.mean()), 0.0
+    half = stats.t.ppf(0.975, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size)
+    return float(values.mean()), float(half)
+
+
+def _learn_seeds(
+    st: TheorySettings,
+    name: str,
+    plan: Plan,
+    space: EffortSpace,
+    *,
+    n_people: int,
+    team_size: int = 1,
+    sigma: float | None = None,
+    baseline: float | None = None,
+) -> np.ndarray:
+    """Learned mean policy per seed, shape ``(seeds, K)``."""
+    out = []
+    for seed in st.seeds_for(name):
+        res = learn(
+            plan,
+            space,
+            st.learner,
+            n_people=n_people,
+            team_size=team_size,
+            sigma=st.sigma if sigma is None else sigma,
+            baseline=st.baseline if baseline is None else baseline,
+            prior=[st.prior_effort] * space.n_tasks,
+            periods=st.periods,
+            window=st.window,
+            seed=seed,
+        )
+        out.append(res.effort)
+    return np.array(out)
+
+
+def _point(
+    check: str, point: str, quantity: str, target: float, samples: np.ndarray, rel_tol: float,
+    scale: float | None = None, abs_tol: float | None = None,
+) -> CheckResult:
+    mean, half = mean_ci(samples)
+    ref = abs(target) if scale is None else scale
+    tol = rel_tol * abs(target) if abs_tol is None else max(rel_tol * abs(target), abs_tol)
+    return CheckResult(check, point, quantity, float(target), mean, half, tol, 0.01 * ref)
+
+
+# -- the checks ------------------------------------------------------------------------------
+def check_piece_rate(st: TheorySettings) -> list[CheckResult]:
+    """Linear piece rate β with cost c: effort β/c (within 2 %)."""
+    out = []
+    for beta in (0.2, 0.5, 1.0):
+        for c in (0.5, 1.0, 2.0):
+            point = f"β={beta} c={c}"
+            plan = build_plan({"kind": "commission", "measure": "output", "rate": beta})
+            e = _learn_seeds(st, f"piece_rate {point}", plan, st.space(["output"], [[c]]),
+                             n_people=10)
+            out.append(_point("piece_rate", point, "effort", beta / c, e[:, 0], 0.02))
+    return out
+
+
+def _pool_plan(coef: float, equal_share: float) -> Plan:
+    return build_plan(
+        {
+            "kind": "gain_sharing",
+            "base": {"output": coef},
+            "contribution": {"output": 1.0},
+            "equal_share": equal_share,
+            "level": "team",
+            "period": 1,
+        }
+    )
+
+
+def check_holmstrom(st: TheorySettings) -> list[CheckResult]:
+    """Equal split of v·Q among n: effort v/(n·c), welfare (2n − 1)/n² of first best."""
+    v, c = 1.0, 1.0
+    out = []
+    for n in (1, 2, 3, 6):
+        point = f"n={n} v={v} c={c}"
+        e = _learn_seeds(st, f"holmstrom {point}", _pool_plan(v, 1.0),
+                         st.space(["output"], [[c]]), n_people=24, team_size=n)[:, 0]
+        out.append(_point("holmstrom", point, "effort", v / (n * c), e, 0.02))
+        welfare = (v * e - 0.5 * c * e**2) / (v**2 / (2 * c))
+        out.append(_point("holmstrom", point, "welfare/FB", (2 * n - 1) / n**2, welfare, 0.02))
+    return out
+
+
+def check_contribution(st: TheorySettings) -> list[CheckResult]:
+    """Pool k·v·Q, λ equal and 1 − λ by xᵢ/Q: effort k·v·[λ/n + (1 − λ)]/c."""
+    k, v, c, n = 0.8, 1.0, 1.0, 4
+    out = []
+    for lam in (0.0, 0.25, 0.5, 0.75, 1.0):
+        point = f"λ={lam} n={n} k={k}"
+        e = _learn_seeds(st, f"contribution {point}", _pool_plan(k * v, lam),
+                         st.space(["output"], [[c]]), n_people=24, team_size=n)[:, 0]
+        out.append(_point("contribution", point, "effort", k * v * (lam / n + 1 - lam) / c, e, 0.02))
+    return out
+
+
+def check_multitask_substitutes(st: TheorySettings) -> list[CheckResult]:
+    """Perfect substitutes, only task 1 paid: task-2 effort below 1/(λβ₁) and 2 % of budget."""
+    c, lam = 1.0, st.learner.precision
+    out = []
+    for beta in (0.2, 0.5, 1.0):
+        point = f"β₁={beta} c={c}"
+        plan = build_plan({"kind": "commission", "measure": "sell", "rate": beta})
+        space = st.space(["sell", "help"], [[c, c], [c, c]])
+        e = _learn_seeds(st, f"multitask_substitutes {point}", plan, space, n_people=10)
+        floor = min(1.0 / (lam * beta), 0.02 * st.budget)
+        # Target 0 with an absolute tolerance: the derived logit floor (and 2 % of the budget).
+        out.append(_point("multitask_substitutes", point, "help effort", 0.0, e[:, 1], 0.0,
+                          scale=st.budget, abs_tol=floor))
+        out.append(_point("multitask_substitutes", point, "paid effort", beta / c, e[:, 0], 0.02))
+    return out
+
+
+MULTITASK_COST = np.array([[1.0, 0.5], [0.5, 1.0]])
+MULTITASK_INTRINSIC = np.array([0.5, 1.0])
+
+
+def check_multitask_slope(st: TheorySettings) -> list[CheckResult]:
+    """Quadratic cost with C₁₂ > 0, a > 0: d(help)/dβ₁ = −C₁₂/det C within 5 %."""
+    cost, a = MULTITASK_COST, MULTITASK_INTRINSIC
+    betas = np.array([0.2, 0.5, 1.0])
+    per_beta = []
+    out = []
+    for beta in betas:
+        point = f"β₁={beta}"
+        plan = build_plan({"kind": "commission", "measure": "sell", "rate": float(beta)})
+        space = st.space(["sell", "help"], cost, a)
+        e = _learn_seeds(st, f"multitask_slope {point}", plan, space, n_people=10)
+        per_beta.append(e[:, 1])
+        target = np.linalg.solve(cost, np.array([beta, 0.0]) + a)
+        out.append(_point("multitask_slope", point, "help effort", target[1], e[:, 1], 0.02))
+    help_ = np.array(per_beta)  # (betas, seeds)
+    slopes = np.polyfit(betas, help_, 1)[0]
+    target = -cost[0, 1] / np.linalg.det(cost)
+    out.append(_point("multitask_slope", "β₁∈{0.2,0.5,1}", "slope", target, slopes, 0.05))
+    return out
+
+
+QUOTA_BONUS, QUOTA_COST, QUOTA_SIGMA = 1.0, 1.0, 0.25
+
+
+def quota_expected_utility(e: np.ndarray, quota: float) -> np.ndarray:
+    """Expected utility of effort e under B·1{e + σε ≥ Q} with cost c·e²/2 (numerical target)."""
+    return QUOTA_BONUS * stats.norm.cdf((e - quota) / QUOTA_SIGMA) - 0.5 * QUOTA_COST * e**2
+
+
+def quota_optimum(quota: float, budget: float) -> float:
+    """Numerically optimal effort (fine grid then bounded refinement)."""
+    from scipy.optimize import minimize_scalar
+
+    grid = np.linspace(0.0, budget, 20001)
+    g = grid[np.argmax(quota_expected_utility(grid, quota))]
+    lo, hi = max(0.0, g - budget / 20000), min(budget, g + budget / 20000)
+    res = minimize_scalar(lambda x: -quota_expected_utility(np.array(x), quota), (lo, hi),
+                          bounds=(lo, hi), method="bounded")
+    return float(res.x)
+
+
+def quota_collapse(budget: float) -> tuple[float, float, float]:
+    """The quota at which the optimal effort jumps to ~0, and the two branches there.
+
+    Returns:
+        ``(Q_c, e_high, e_low)``: collapse quota and the optimal efforts just below / above it.
+    """
+    from scipy.optimize import brentq
+
+    def gap(q: float) -> float:
+        grid = np.linspace(0.0, budget, 20001)
+        eu = quota_expected_utility(grid, q)
+        split = grid > q / 2
+        return float(eu[split].max() - eu[~split].max())
+
+    qc = float(brentq(gap, 0.5, 2.0, xtol=1e-6))
+    return qc, quota_optimum(qc * (1 - 1e-4), budget), quota_optimum(qc * (1 + 1e-4), budget)
+
+
+def check_quota(st: TheorySettings) -> list[CheckResult]:
+    """Lump-sum quota bonus: effort vs numerical optimum; the collapse quota."""
+    qc, e_hi, e_lo = quota_collapse(st.budget)
+    floor = float(np.sqrt(2.0 / (np.pi * st.learner.precision * QUOTA_COST)))
+    space = st.space(["output"], [[QUOTA_COST]])
+    out = []
+
+    def learned(q: float) -> np.ndarray:
+        plan = build_plan({"kind": "quota_bonus", "measure": "output", "quota": q,
+                           "bonus": QUOTA_BONUS})
+        return _learn_seeds(st, f"quota Q={q:.4f}", plan, space, n_people=30,
+                            sigma=QUOTA_SIGMA, baseline=0.0)[:, 0]
+
+    for share in (0.4, 0.6, 0.8, 0.88, 1.12, 1.3):
+        q = round(share * qc, 4)
+        target = quota_optimum(q, st.budget)
+        out.append(_point("quota", f"Q={q:.3f} ({share:.2f}·Q_c)", "effort", target, learned(q),
+                          0.05, scale=max(target, e_hi), abs_tol=floor))
+    # Collapse: where learned effort crosses the midpoint of the two branches.
+    shares = np.array([0.92, 0.96, 1.0, 1.04, 1.08])
+    qs = shares * qc
+    curves = np.array([learned(round(q, 4)) for q in qs])  # (points, seeds)
+    mid = 0.5 * (e_hi + e_lo)
+    found = []
+    for s in range(curves.shape[1]):
+        y = curves[:, s]
+        below = np.flatnonzero(y < mid)
+        i = int(below[0]) if below.size else len(qs) - 1
+        i = max(i, 1)
+        x0, x1, y0, y1 = qs[i - 1], qs[i], y[i - 1], y[i]
+        found.append(x0 + (y0 - mid) * (x1 - x0) / (y0 - y1) if y0 != y1 else x1)
+    out.append(_point("quota", f"B={QUOTA_BONUS} c={QUOTA_COST} σ={QUOTA_SIGMA}",
+                      "collapse quota", qc, np.array(found), 0.05))
+    return out
+
+
+CHECKS: dict[str, Callable[[TheorySettings], list[CheckResult]]] = {
+    "piece_rate": check_piece_rate,
+    "holmstrom": check_holmstrom,
+    "contribution": check_contribution,
+    "multitask_substitutes": check_multitask_substitutes,
+    "multitask_slope": check_multitask_slope,
+    "quota": check_quota,
+}
+
+
+def run_check(name: str, settings: TheorySettings) -> list[CheckResult]:
+    """Run one named check."""
+    return CHECKS[name](settings)
+
+
+def run_checks(
+    settings: TheorySettings, names: Sequence[str] | None = None, workers: int = 1
+) -> list[CheckResult]:
+    """Run checks (all by default), optionally in parallel processes; order is stable."""
+    names = list(CHECKS) if names is None else list(names)
+    if workers <= 1:
+        return [r for n in names for r in run_check(n, settings)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(run_check, names, [settings] * len(names)))
+    return [r for rs in results for r in rs]
+
+
+def format_table(results: Sequence[CheckResult]) -> str:
+    """Plain-text table of check results."""
+    head = (f"{'check':<22} {'point':<26} {'quantity':<14} {'target':>9} {'learned':>9} "
+            f"{'error':>8} {'CI ±':>8}  result")
+    lines = [head, "-" * len(head)]
+    for r in results:
+        err = f"{100 * r.rel_error:+.2f}%" if abs(r.target) > 1e-3 else f"{r.error:+.4f}"
+        lines.append(
+            f"{r.check:<22} {r.point:<26} {r.quantity:<14} {r.target:>9.4f} {r.learned:>9.4f} "
+            f"{err:>8} {r.ci_halfwidth:>8.4f}  {'pass' if r.passed else 'FAIL'}"
+        )
+    passed = sum(r.passed for r in results)
+    lines.append(f"{passed} passed, {len(results) - passed} failed")
+    return "\n".join(lines)
