@@ -106,5 +106,7 @@ def build_scheme(cfg: Mapping[str, Any]) -> Scheme:
         roles[str(role)] = RolePay(salary=float(salary), plans=names)
     missing = [r for r in ROLES if r not in roles]
     if missing:
-        raise PlanError(f"scheme.roles.{missing[0]}: every role needs pay; roles: {', '.join(ROLES)}")
+        raise PlanError(
+            f"scheme.roles.{missing[0]}: every role needs pay; roles: {', '.join(ROLES)}"
+        )
     return Scheme(name=str(data.get("name", "custom")), plans=plans, roles=roles)

@@ -167,7 +167,7 @@ def learn(
         prior=prior,
         seed=seed,
     )
-    start = periods - max(1, int(round(window * periods)))
+    start = periods - max(1, round(window * periods))
     acc = np.zeros((n_people, space.n_tasks))
     for t in range(periods):
         model.step()

@@ -119,7 +119,8 @@ class TheorySettings:
     def space(self, tasks: Sequence[str], cost: Any, intrinsic: Any = 0.0) -> EffortSpace:
         """An effort space on the checks' grid and budget."""
         return EffortSpace(
-            tuple(tasks), self.budget, self.grid_step, np.asarray(cost, float), np.asarray(intrinsic)
+            tuple(tasks), self.budget, self.grid_step, np.asarray(cost, float),
+            np.asarray(intrinsic),
         )
 
     def seeds_for(self, name: str) -> list[int]:
@@ -227,7 +228,8 @@ def check_contribution(st: TheorySettings) -> list[CheckResult]:
         point = f"λ={lam} n={n} k={k}"
         e = _learn_seeds(st, f"contribution {point}", _pool_plan(k * v, lam),
                          st.space(["output"], [[c]]), n_people=24, team_size=n)[:, 0]
-        out.append(_point("contribution", point, "effort", k * v * (lam / n + 1 - lam) / c, e, 0.02))
+        target = k * v * (lam / n + 1 - lam) / c
+        out.append(_point("contribution", point, "effort", target, e, 0.02))
     return out
 
 

@@ -78,7 +78,7 @@ def test_periodic_means_accrual_sums_to_period_payout(kind, i):
     assert plan.periodic == (plan.period > 1)
     rng = np.random.default_rng(2)
     months = months_of(plan, rng)
-    total, pays, state = run_period(plan, months, groups_for())
+    total, _pays, state = run_period(plan, months, groups_for())
     cum = {m: sum(mo[m] for mo in months) for m in plan.measures}
     expect = plan.accrued(cum, 1.0, plan.initial_state(N), groups_for())
     np.testing.assert_allclose(total, expect, rtol=1e-12, atol=1e-12)
