@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m sim.theory
+	$(BIN)/python -m sim.theory_checks
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests experiments

@@ -106,6 +106,16 @@ def validate(cfg: DictConfig) -> None:
             build_scheme(cfg.scheme)
         except PlanError as exc:
             raise ConfigError(str(exc)) from None
+    if "theory" in cfg:
+        _expect_int(cfg, "theory.seeds", 2)
+        _expect_int(cfg, "theory.periods", 1)
+        _expect_int(cfg, "theory.seed", 0)
+        try:
+            from sim.behavior import LearnerParams
+
+            LearnerParams(**_plain(cfg.theory.learner))
+        except (TypeError, ValueError) as exc:
+            raise ConfigError("theory.learner: " + str(exc).splitlines()[0]) from None
     if "behavior" in cfg:
         from sim.behavior import LearnerParams
 

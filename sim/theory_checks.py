@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 from scipy import stats
@@ -365,15 +365,37 @@ def run_check(name: str, settings: TheorySettings) -> list[CheckResult]:
 
 
 def run_checks(
-    settings: TheorySettings, names: Sequence[str] | None = None, workers: int = 1
+    settings: TheorySettings,
+    names: Sequence[str] | None = None,
+    workers: int = 1,
+    progress: Callable[[str, list[CheckResult]], None] | None = None,
 ) -> list[CheckResult]:
-    """Run checks (all by default), optionally in parallel processes; order is stable."""
+    """Run checks (all by default), optionally in parallel processes.
+
+    Args:
+        settings: Learner and environment of the checks.
+        names: Which checks (default: all, in registry order).
+        workers: Processes to use.
+        progress: Called with each check's name and results as it finishes.
+
+    Returns:
+        All check points, in registry order whatever the completion order.
+    """
     names = list(CHECKS) if names is None else list(names)
+    done: dict[str, list[CheckResult]] = {}
     if workers <= 1:
-        return [r for n in names for r in run_check(n, settings)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(run_check, names, [settings] * len(names)))
-    return [r for rs in results for r in rs]
+        for name in names:
+            done[name] = run_check(name, settings)
+            if progress:
+                progress(name, done[name])
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(run_check, n, settings): n for n in names}
+            for fut in as_completed(futures):
+                done[futures[fut]] = fut.result()
+                if progress:
+                    progress(futures[fut], done[futures[fut]])
+    return [r for n in names for r in done[n]]
 
 
 def format_table(results: Sequence[CheckResult]) -> str:
@@ -390,3 +412,81 @@ def format_table(results: Sequence[CheckResult]) -> str:
     passed = sum(r.passed for r in results)
     lines.append(f"{passed} passed, {len(results) - passed} failed")
     return "\n".join(lines)
+
+
+def write_csv(results: Sequence[CheckResult], path: Any) -> None:
+    """Write check points as a tidy CSV (one row per point)."""
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["check", "point", "quantity", "target", "learned", "error", "ci_halfwidth",
+                    "tolerance", "ci_limit", "passed"])
+        for r in results:
+            w.writerow([r.check, r.point, r.quantity, repr(r.target), repr(r.learned),
+                        repr(r.error), repr(r.ci_halfwidth), repr(r.tolerance),
+                        repr(r.ci_limit), r.passed])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: run the theory checks, print the table, save results in a new folder.
+
+    Usage: ``python -m sim.theory_checks [--out DIR] [--workers N] [--only NAME ...]
+    [hydra overrides, e.g. theory.seeds=10]``. Exit code 0 when every point passes, 1 when one
+    fails, 2 for bad input (one line on stderr, nothing written).
+    """
+    import argparse
+    import sys
+    import time
+
+    from omegaconf import OmegaConf
+
+    from sim.config import ConfigError, load_config
+    from sim.results import new_run_dir, publish
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:  # one line, not usage + message
+            print(f"error: {message}", file=sys.stderr)
+            raise SystemExit(2)
+
+    parser = Parser(prog="incentive-sim-theory", description=main.__doc__)
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. theory.seeds=10")
+    parser.add_argument("--out", default="results/theory_checks", help="parent folder of runs")
+    parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    parser.add_argument("--only", default="", help="comma-separated checks to run (default all)")
+    args = parser.parse_args(argv)
+    names = [n for n in args.only.split(",") if n] or list(CHECKS)
+    unknown = [n for n in names if n not in CHECKS]
+    try:
+        if unknown:
+            raise ConfigError(f"--only: unknown check {unknown[0]!r}; allowed: {', '.join(CHECKS)}")
+        if args.workers < 1:
+            raise ConfigError(f"--workers: must be an integer ≥ 1, got {args.workers}")
+        cfg = load_config(args.overrides)
+        settings = TheorySettings.from_config(cfg.theory)
+    except (ConfigError, ValueError, TypeError) as exc:
+        print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    print(f"Theory checks: {len(names)} checks x {settings.seeds} seeds x {settings.periods} "
+          f"periods, {args.workers} worker(s)", flush=True)
+
+    def report(name: str, res: list[CheckResult]) -> None:
+        ok = sum(r.passed for r in res)
+        print(f"  {name:<22} {ok}/{len(res)} passed  ({time.perf_counter() - start:5.1f} s)",
+              flush=True)
+
+    results = run_checks(settings, names, workers=args.workers, progress=report)
+    print()
+    print(format_table(results))
+    tmp, final = new_run_dir(args.out, f"seed{settings.seed}")
+    write_csv(results, tmp / "checks.csv")
+    (tmp / "config.yaml").write_text(OmegaConf.to_yaml(cfg), encoding="utf-8")
+    (tmp / "seed.txt").write_text(f"{settings.seed}\n", encoding="utf-8")
+    publish(tmp, final)
+    print(f"\nSaved to {final}")
+    return 0 if all(r.passed for r in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

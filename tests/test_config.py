@@ -1,0 +1,66 @@
+"""Composition, validation and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.calibration import on_target_comp
+from sim.config import ConfigError, group_options, load_config
+from sim.scheme import ROLES, build_scheme
+
+
+def test_default_config_is_the_problem_state():
+    cfg = load_config()
+    assert cfg.scheme.name == "commission"
+    assert isinstance(cfg.seed, int)
+
+
+@pytest.mark.parametrize("scheme", ["commission", "target_bonus", "gain_sharing"])
+def test_presets_build(scheme):
+    cfg = load_config([f"scheme={scheme}"])
+    s = build_scheme(cfg.scheme)
+    assert set(s.roles) == set(ROLES)
+
+
+def test_every_scheme_option_is_a_preset_we_test():
+    assert group_options("scheme") == ["commission", "gain_sharing", "target_bonus"]
+
+
+@pytest.mark.parametrize("scheme", ["commission", "target_bonus", "gain_sharing"])
+def test_presets_have_equal_on_target_pay_per_role(scheme):
+    cfg = load_config([f"scheme={scheme}"])
+    otc = on_target_comp(build_scheme(cfg.scheme), cfg.calibration)
+    for role in ROLES:
+        want = cfg.calibration.otc[role]
+        assert abs(otc[role] / want - 1) <= cfg.calibration.tolerance, (role, otc[role], want)
+
+
+def test_calibration_detects_a_mis_set_salary():
+    cfg = load_config(["scheme=gain_sharing", "scheme.roles.rnd.salary=8.0"])
+    otc = on_target_comp(build_scheme(cfg.scheme), cfg.calibration)
+    assert abs(otc["rnd"] / cfg.calibration.otc["rnd"] - 1) > cfg.calibration.tolerance
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        (["scheme=bogus"], "scheme: unknown option 'bogus'"),
+        (["seed=abc"], "seed: must be an integer"),
+        (["seed=3.5"], "seed: must be an integer"),
+        (["seed=-1"], "seed: must be an integer"),
+        (["months=0"], "months: must be an integer ≥ 1"),
+        (["sede=3"], "sede: no such setting"),
+        (["scheme.plans.sales_commission.rate=-0.1"], "commission.rate: must be ≥ 0"),
+        (["scheme.plans.rnd_mbo.curve=[[0.5,1.0],[1.0,0.5]]"], "target_bonus.curve"),
+        (["scheme=target_bonus", "scheme.plans.sales_mbo.weights.revenue=0.9"],
+         "target_bonus.weights: must sum to 1"),
+        (["scheme.plans.sales_commission.ratee=0.1"], "no such setting"),
+        (["behavior.learner.recency=2"], "behavior.recency"),
+    ],
+)
+def test_bad_input_is_one_line_naming_the_field(overrides, field):
+    with pytest.raises(ConfigError) as err:
+        load_config(overrides)
+    msg = str(err.value)
+    assert field in msg
+    assert "\n" not in msg
