@@ -21,6 +21,7 @@ import mesa
 import numpy as np
 
 from sim.behavior import Learner, LearnerParams
+from sim.behavior.state import StateSpace
 from sim.effort import EffortSpace
 from sim.plans import Groups, Plan
 from sim.rng import spawn_streams
@@ -66,7 +67,8 @@ class ReducedModel(mesa.Model):
         n_people: Number of people.
         team_size: People per team (pool plans pay per team).
         sigma: Output noise σ per task.
-        baseline: Baseline output x₀ per task.
+        baseline: Baseline output x₀ per task, a number or one per person ``(N,)`` (people of
+            different productivity).
         prior: Starting effort per task, ``(K,)``.
         seed: The run's seed.
     """
@@ -80,7 +82,7 @@ class ReducedModel(mesa.Model):
         n_people: int,
         team_size: int,
         sigma: float,
-        baseline: float,
+        baseline: float | np.ndarray,
         prior: Sequence[float],
         seed: int,
     ) -> None:
@@ -89,16 +91,21 @@ class ReducedModel(mesa.Model):
         self.plan = plan
         self.space = space
         self.sigma = float(sigma)
-        self.baseline = float(baseline)
+        self.baseline = np.broadcast_to(np.asarray(baseline, dtype=float), (n_people,))[:, None]
         self._shocks = streams["shocks"]
         self._learning = streams["learning"]
         prior_arr = np.tile(np.asarray(prior, dtype=float), (n_people, 1))
-        self.learner = Learner(space, params, prior_arr)
+        self.states = StateSpace(**plan.decision_space())
+        self.learner = Learner(
+            space, params, prior_arr, n_states=self.states.n_states,
+            state_groups=self.states.groups(),
+        )
         self.groups = Groups.teams(n_people, team_size)
         self.state = plan.initial_state(n_people)
         for row in range(n_people):
             Person(self, row)
         self.last_pay = np.zeros(n_people)
+        self.decision_state = self.states.index(*plan.decision_features(self.state))
 
     def _measures(self, output: np.ndarray) -> dict[str, np.ndarray]:
         """Measures named after tasks from outputs with tasks on the last axis."""
@@ -108,18 +115,24 @@ class ReducedModel(mesa.Model):
         """One period: act, realise output and pay, value every candidate, learn."""
         learner, plan = self.learner, self.plan
         n = learner.n_people
-        effort, chosen = learner.act(self._learning)
+        here = self.decision_state
+        effort, chosen = learner.act(self._learning, here)
         eps = self.sigma * self._shocks.standard_normal(effort.shape)
         measures = self._measures(self.baseline + effort + eps)
         cand = self.space.candidates(effort)
-        cand_out = self.baseline + cand + eps[:, None, None, :]
+        cand_out = self.baseline[:, :, None, None] + cand + eps[:, None, None, :]
         k, g = cand.shape[1], cand.shape[2]
         cand_measures = {m: v.reshape(n, k * g) for m, v in self._measures(cand_out).items()}
         cand_pay = plan.counterfactual(measures, cand_measures, self.state, self.groups)
         cand_pay = cand_pay.reshape(n, k, g)
+        after = None
+        if self.states.n_states > 1:
+            after = self.states.index(*plan.next_features(self.state, cand_measures))
+            after = after.reshape(n, k, g)
         self.last_pay, self.state = plan.pay(measures, self.state, self.groups)
         utility = learner.utility(cand, cand_pay)
-        learner.update(utility, chosen, pay=cand_pay)
+        learner.update(utility, chosen, pay=cand_pay, state=here, next_state=after)
+        self.decision_state = self.states.index(*plan.decision_features(self.state))
 
 
 def learn(
@@ -130,7 +143,7 @@ def learn(
     n_people: int,
     team_size: int = 1,
     sigma: float = 0.2,
-    baseline: float = 1.0,
+    baseline: float | np.ndarray = 1.0,
     prior: Sequence[float] | None = None,
     periods: int = 500,
     window: float = 0.25,
@@ -170,9 +183,9 @@ def learn(
     start = periods - max(1, round(window * periods))
     acc = np.zeros((n_people, space.n_tasks))
     for t in range(periods):
-        model.step()
         if t >= start:
-            acc += model.learner.mean_effort()
+            acc += model.learner.mean_effort(model.decision_state)
+        model.step()
     by_person = acc / (periods - start)
     return LearnedPolicy(effort=by_person.mean(axis=0), by_person=by_person, periods=periods)
 

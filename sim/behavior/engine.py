@@ -84,7 +84,13 @@ class Learner:
         params: The learning rule's parameters.
         prior: Starting effort of each person, shape ``(N, K)`` (job description's split).
         preferences: Inequity and risk preferences; selfish and risk-neutral when ``None``.
-        n_states: Number of decision states (1 for plans that need no state).
+        n_states: Number of decision states (1 for plans that need no state). A person's first
+            visit to a state starts from the attractions of the state they came from (what they
+            know carries over), not from the prior.
+        state_groups: Group id of each state ``(S,)`` (e.g. its months-left bin). A state a
+            person has never visited borrows the mean value of the visited states of its group
+            (of all visited states if none), so an unexplored state is neither feared nor
+            coveted. ``None`` puts all states in one group.
     """
 
     def __init__(
@@ -94,6 +100,7 @@ class Learner:
         prior: np.ndarray,
         preferences: Preferences | None = None,
         n_states: int = 1,
+        state_groups: np.ndarray | None = None,
     ) -> None:
         prior = np.asarray(prior, dtype=float)
         if prior.ndim != 2 or prior.shape[1] != space.n_tasks:
@@ -106,7 +113,12 @@ class Learner:
         self.n_states = int(n_states)
         self.preferences = preferences or Preferences.neutral(n)
         self._rows = np.arange(n)
+        groups = np.zeros(self.n_states, dtype=np.intp) if state_groups is None else state_groups
+        self._state_groups = np.asarray(groups, dtype=np.intp)
         self.attraction = np.empty((n, self.n_states, k, self.grid.size))
+        self._values: np.ndarray | None = None  # cache of state values, see state_values()
+        self._visited = np.zeros((n, self.n_states), dtype=bool)
+        self._last = np.full(n, -1, dtype=np.intp)
         self.experience = np.empty((n, self.n_states))
         # Risk needs the first two moments of pay per candidate, kept by the same EWA rule.
         self._risk = self.preferences.has_risk
@@ -127,6 +139,10 @@ class Learner:
         ) ** 2
         self.attraction[who] = bump[:, None, :, :]
         self.experience[who] = self.params.initial_experience
+        self._values = None
+        if hasattr(self, "_visited"):
+            self._visited[who] = False
+            self._last[who] = -1
         if self._risk:
             assert self._pay_m1 is not None and self._pay_m2 is not None
             assert self._pay_n is not None
@@ -179,17 +195,39 @@ class Learner:
         idx = np.minimum(idx, self.grid.size - 1)
         return self.space.project(self.grid[idx]), idx
 
+    def _policy_value(self, rows: np.ndarray, states: np.ndarray) -> np.ndarray:
+        """Expected effective attraction of the policy at given (person, state) pairs."""
+        a = self.attraction[rows, states]
+        if self._risk:
+            assert self._pay_m1 is not None and self._pay_m2 is not None
+            var = np.maximum(self._pay_m2[rows, states] - self._pay_m1[rows, states] ** 2, 0.0)
+            a = a - 0.5 * self.preferences.risk_aversion[rows, None, None] * var
+        return (self._logit(a) * a).sum(axis=-1).mean(axis=-1)
+
     def state_values(self) -> np.ndarray:
         """Value of each state under the current policy, shape ``(N, S)``.
 
         The expected attraction of the policy, averaged over tasks (each task's attraction is the
-        utility of the whole vector with that task varied, so they share one scale).
+        utility of the whole vector with that task varied, so they share one scale). Unvisited
+        states borrow the mean of visited states in their group (see ``state_groups``). Values
+        are cached and refreshed only where attractions change (one state per person a period).
         """
-        out = np.empty((self.n_people, self.n_states))
-        for s in range(self.n_states):
-            a = self.effective_attraction(np.full(self.n_people, s, dtype=np.intp))
-            out[:, s] = (self._logit(a) * a).sum(axis=-1).mean(axis=-1)
-        return out
+        if self._values is None:
+            rows = np.repeat(self._rows, self.n_states)
+            states = np.tile(np.arange(self.n_states), self.n_people)
+            self._values = self._policy_value(rows, states).reshape(self.n_people, -1)
+        value = self._values
+        visited = self._visited
+        if visited.all():
+            return value
+        n_groups = int(self._state_groups.max()) + 1
+        onehot = np.eye(n_groups)[self._state_groups]  # (S, groups)
+        w = visited.astype(float)
+        g_sum = (value * w) @ onehot
+        g_cnt = w @ onehot
+        overall = (value * w).sum(axis=1) / np.maximum(w.sum(axis=1), 1.0)
+        g_mean = np.where(g_cnt > 0, g_sum / np.maximum(g_cnt, 1.0), overall[:, None])
+        return np.where(visited, value, g_mean[:, self._state_groups])
 
     def utility(
         self,
@@ -241,6 +279,8 @@ class Learner:
         p = self.params
         s = self._state(state)
         rows = self._rows
+        if self.n_states > 1:
+            self._carry_over(s)
         value = utility
         if p.discount > 0 and next_state is not None:
             v = self.state_values()
@@ -274,6 +314,27 @@ class Learner:
         new_a = keep * self.attraction[rows, s] + step * value
         self.attraction[sel_rows, sel_s] = new_a[mask]
         self.experience[sel_rows, sel_s] = new_n[mask]
+        if self._values is not None:
+            self._values[sel_rows, sel_s] = self._policy_value(sel_rows, sel_s)
+        self._visited[sel_rows, sel_s] = True
+        self._last[sel_rows] = sel_s
+
+    def _carry_over(self, s: np.ndarray) -> None:
+        """Seed never-visited current states from the state each person was in last."""
+        fresh = ~self._visited[self._rows, s] & (self._last >= 0)
+        if not fresh.any():
+            return
+        r, to, frm = self._rows[fresh], s[fresh], self._last[fresh]
+        self.attraction[r, to] = self.attraction[r, frm]
+        self.experience[r, to] = self.experience[r, frm]
+        if self._risk:
+            assert self._pay_m1 is not None and self._pay_m2 is not None
+            assert self._pay_n is not None
+            self._pay_m1[r, to] = self._pay_m1[r, frm]
+            self._pay_m2[r, to] = self._pay_m2[r, frm]
+            self._pay_n[r, to] = self._pay_n[r, frm]
+        if self._values is not None:
+            self._values[r, to] = self._values[r, frm]
 
     def risk_premium(self, state: np.ndarray | None = None) -> np.ndarray:
         """CARA premium r/2 · Var(pay) per candidate at each person's state, ``(N, K, G)``."""

@@ -254,3 +254,70 @@ class Plan(ABC):
     def attainment(self, cum: Measures, frac: float, state: PeriodState) -> np.ndarray | None:
         """Attainment to date against the period's target (``None`` for plans without one)."""
         return None
+
+    # -- what a person's decision should condition on ---------------------------------------
+    def attainment_marks(self) -> tuple[float, ...]:
+        """Attainment levels where the plan's incentive changes (threshold, target, cap)."""
+        return ()
+
+    def target_ratio(self, state: PeriodState, targets: Mapping[str, np.ndarray] | None = None
+                     ) -> np.ndarray | None:
+        """Current (or given) target over the first period's target; ``None`` without targets."""
+        return None
+
+    @property
+    def ratcheted(self) -> bool:
+        """Whether this period's result moves the next period's target."""
+        return False
+
+    def decision_space(self) -> dict[str, Any]:
+        """Keyword arguments of :class:`sim.behavior.state.StateSpace` for this plan.
+
+        Months left matter when pay accumulates over several months; attainment bins (with edges
+        at the plan's own marks and around them) when the plan is nonlinear in that result; target
+        bins when it ratchets. A plan paying monthly and linearly needs a single state.
+        """
+        if not self.periodic:
+            return {}
+        edges = tuple(sorted({float(m) for m in self.attainment_marks()}))
+        target = (0.95, 1.05, 1.2) if self.ratcheted else ()
+        return {"period": self.period, "attainment_edges": edges, "target_edges": target}
+
+    def decision_features(
+        self, state: PeriodState
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(months left, run-rate attainment to date, target ratio) per person, ``(N,)`` each."""
+        n = state.accrued.shape[0]
+        months_left = np.full(n, self.period - state.month)
+        att = None
+        if state.month > 0:
+            att = self.attainment(state.cum, state.month / self.period, state)
+        ratio = self.target_ratio(state)
+        return (
+            months_left,
+            np.full(n, np.nan) if att is None else np.asarray(att, dtype=float),
+            np.ones(n) if ratio is None else ratio,
+        )
+
+    def next_features(
+        self, state: PeriodState, candidates: Measures
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The features after this month under each candidate's measures, ``(N, M)`` each."""
+        shape = next(iter(candidates.values())).shape
+        month = state.month + 1
+        cum = {m: state.cum[m][:, None] + candidates[m] for m in self.measures}
+        if month == self.period:  # a new period starts; the result may have moved the target
+            after = PeriodState(month=month, cum=cum, accrued=state.accrued, target=state.target)
+            ratio = self.target_ratio(state, self.next_targets(after))
+            return (
+                np.full(shape, self.period),
+                np.full(shape, np.nan),
+                np.ones(shape) if ratio is None else np.broadcast_to(ratio, shape),
+            )
+        att = self.attainment(cum, month / self.period, state)
+        ratio = self.target_ratio(state)
+        return (
+            np.full(shape, self.period - month),
+            np.full(shape, np.nan) if att is None else np.broadcast_to(att, shape),
+            np.ones(shape) if ratio is None else np.broadcast_to(ratio[:, None], shape),
+        )

@@ -80,6 +80,22 @@ class Commission(Plan):
         """One tier and no cap."""
         return self.table[0].size == 1 and self.cap is None
 
+    @property
+    def _scale(self) -> float | None:
+        """The measure level that defines attainment 1: the first tier break (else none)."""
+        starts, _ = self.table
+        return float(starts[1]) if starts.size > 1 else None
+
+    def attainment(self, cum: Measures, frac: float, state: PeriodState) -> np.ndarray | None:
+        """Run-rate cumulative measure over the first tier break (tiered plans only)."""
+        scale = self._scale
+        return None if scale is None else np.asarray(cum[self.measure] / (frac * scale))
+
+    def attainment_marks(self) -> tuple[float, ...]:
+        """Tier breaks relative to the first break."""
+        scale = self._scale
+        return () if scale is None else tuple(float(s) / scale for s in self.table[0][1:])
+
     def accrued(
         self, cum: Measures, frac: float, state: PeriodState, groups: Groups | None
     ) -> np.ndarray:
@@ -158,12 +174,30 @@ class TargetBonus(Plan):
 
     def next_targets(self, state: PeriodState) -> dict[str, np.ndarray]:
         """Ratchet: next = (1 + growth) · (target + ratchet · (result − target))."""
-        return {
-            m: (1.0 + self.growth) * np.maximum(
-                state.target[m] + self.ratchet * (state.cum[m] - state.target[m]), 1e-9
-            )
-            for m in self.measures
-        }
+        out = {}
+        for m in self.measures:
+            t = per_person(state.target[m], state.cum[m])
+            out[m] = (1.0 + self.growth) * np.maximum(t + self.ratchet * (state.cum[m] - t), 1e-9)
+        return out
+
+    @property
+    def ratcheted(self) -> bool:
+        """Targets move with results (ratchet) or grow."""
+        return self.ratchet > 0 or self.growth > 0
+
+    def attainment_marks(self) -> tuple[float, ...]:
+        """The curve's points: threshold, target, excellence/cap."""
+        return tuple(float(a) for a, _ in self.curve)
+
+    def target_ratio(
+        self, state: PeriodState, targets: Mapping[str, np.ndarray] | None = None
+    ) -> np.ndarray:
+        """Weighted target over the first target."""
+        targets = state.target if targets is None else targets
+        total: np.ndarray | float = 0.0
+        for m in self.measures:
+            total = total + self.weights[m] * targets[m] / self.target[m]
+        return np.asarray(total, dtype=float)
 
     def attainment(self, cum: Measures, frac: float, state: PeriodState) -> np.ndarray:
         """Weighted attainment projected at run rate: Σ wⱼ cumⱼ / (frac · targetⱼ)."""
@@ -216,6 +250,10 @@ class QuotaBonus(Plan):
     def linear(self) -> bool:
         """Never: the bonus is a step."""
         return False
+
+    def attainment_marks(self) -> tuple[float, ...]:
+        """The quota."""
+        return (1.0,)
 
     def attainment(self, cum: Measures, frac: float, state: PeriodState) -> np.ndarray:
         """Run-rate attainment against the quota."""
