@@ -30,7 +30,8 @@ def truncated_logit_bias(target: float, tau: float, cost: float, budget: float) 
     """Mean of N(target, τ/c) truncated to [0, budget], minus target (the derived bias)."""
     sd = np.sqrt(tau / cost)
     a, b = -target / sd, (budget - target) / sd
-    return float(sd * (stats.norm.pdf(a) - stats.norm.pdf(b)) / (stats.norm.cdf(b) - stats.norm.cdf(a)))
+    mass = stats.norm.cdf(b) - stats.norm.cdf(a)
+    return float(sd * (stats.norm.pdf(a) - stats.norm.pdf(b)) / mass)
 
 
 def main() -> None:

@@ -23,7 +23,8 @@ def main() -> None:
             salary = scheme.roles[role].salary + gap / 12
             flag = "ok" if abs(otc[role] / want - 1) <= cfg.calibration.tolerance else "RECALIBRATE"
             print(f"  {role:<13} on-target {otc[role]:9.3f}  target {want:7.1f}  "
-                  f"salary now {scheme.roles[role].salary:8.4f}  salary to match {salary:8.4f}  {flag}")
+                  f"salary now {scheme.roles[role].salary:8.4f}  "
+                  f"salary to match {salary:8.4f}  {flag}")
 
 
 if __name__ == "__main__":
