@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-slow lint typecheck theory clean-venv
+.PHONY: demo test test-slow lint clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,6 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests experiments
-
-typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test: lint $(STAMP)
