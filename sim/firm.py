@@ -1,0 +1,934 @@
+"""The firm: people in roles learning under a scheme, serving a key-account market.
+
+One month, simultaneously for everyone:
+
+1. every person draws effort from their role's learner (state from their first plan), and every
+   AR draws a discount level from a second learner (price concessions, M7);
+2. relationships, competitors, hunting and new opportunities move (``sim.market``);
+3. SR support, FR bid support and AR coordination reach open deals: silo pools serve deals by
+   product line, iron triangles serve only their own accounts;
+4. deals meet their gate (ATI, ATB, ATC); won deals are booked, later delivered (on time if the
+   FR delivery capacity suffices) and collected;
+5. measures are credited, plans pay, and every person values every candidate effort level by
+   the pay the plans *would* have paid (same uniforms, colleagues as they were), then learns;
+6. people whose pay falls below their outside option may quit and are replaced by new hires.
+
+Counterfactuals are local to the month: a candidate changes this month's ATC outcomes (through
+relationship, pitch, support, coordination and discount), run-rate orders and KPI output; effects
+that only show later (relationship stock, accounts hunted, delivery reputation) are not valued
+unless a plan pays for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import mesa
+import numpy as np
+
+from sim.behavior import Learner, LearnerParams, Preferences
+from sim.behavior.state import StateSpace
+from sim.effort import EffortSpace, job_description_prior
+from sim.market import (
+    ATB,
+    ATC,
+    ATI,
+    COLLECTED,
+    DELIVERED,
+    LOST,
+    WON,
+    WRITTEN_OFF,
+    Accounts,
+    Deals,
+    Lines,
+)
+from sim.plans import Groups, Plan, build_plan
+from sim.rng import spawn_streams
+from sim.scheme import ROLES, Scheme, build_scheme
+
+SALES, RND, SUPPLY, SUPPORT = range(4)
+#: Measures every plan may read, per person and month.
+MEASURES = ("revenue", "margin", "profit", "team_revenue", "kpi", "help", "new_accounts")
+
+
+def _logistic(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def headcounts(cfg: Mapping[str, Any]) -> dict[str, int]:
+    """People per role: explicit ``firm.n_<role>`` or the size's total times the role share."""
+    firm, total = cfg["firm"], int(cfg["size"]["n_people"])
+    out = {}
+    for role in ROLES:
+        explicit = firm.get(f"n_{role}")
+        out[role] = int(explicit) if explicit is not None else round(total * firm["share"][role])
+    return out
+
+
+class Firm(mesa.Model):
+    """The firm model.
+
+    Args:
+        cfg: The composed run config as plain containers (see ``sim.run``).
+    """
+
+    def __init__(self, cfg: Mapping[str, Any]) -> None:
+        self.cfg = cfg
+        streams = spawn_streams(int(cfg["seed"]))
+        super().__init__(rng=streams["prior"])
+        self.rng_market = streams["market"]
+        self.rng_customer = streams["customer"]
+        self.rng_shocks = streams["shocks"]
+        self.rng_learning = streams["learning"]
+        self.rng_attrition = streams["attrition"]
+        mk, firm = cfg["market"], cfg["firm"]
+        self.mk = mk
+        self.month = 0
+        self.months = int(cfg["months"])
+        self.lines = Lines.from_config(mk["lines"])
+        n_accounts = int(mk["n_accounts"] or cfg["size"]["n_accounts"])
+        self.accounts = Accounts(n_accounts, mk, self.lines, self.rng_market)
+        self.deals = Deals(capacity=max(1024, n_accounts))
+
+        # -- people -------------------------------------------------------------------------------
+        self.heads = headcounts(cfg)
+        self.role = np.repeat(np.arange(4), [self.heads[r] for r in ROLES])
+        self.n = self.role.size
+        self.idx = [np.flatnonzero(self.role == r) for r in range(4)]
+        self.scheme: Scheme = build_scheme(cfg["scheme"])
+        self.spaces: list[EffortSpace] = []
+        self.learners: list[Learner] = []
+        self.priors: list[np.ndarray] = []
+        lp = LearnerParams(**{k: float(v) for k, v in cfg["behavior"]["learner"].items()})
+        step = float(cfg["behavior"]["grid_step"])
+        envy = float(firm["envy"])
+        guilt = float(firm["guilt"])
+        self.plan_of_role: list[list[str]] = [list(self.scheme.roles[r].plans) for r in ROLES]
+        self._setup_org(cfg["org"], cfg["tiering"])
+        self.plans: dict[str, Plan] = dict(self.scheme.plans)
+        self._setup_triangle_pay(cfg["org"])
+        for r, role in enumerate(ROLES):
+            tasks = tuple(firm["tasks"][role])
+            k = len(tasks)
+            cost = float(firm["cost"]) * (
+                (1 - float(firm["substitution"])) * np.eye(k) + float(firm["substitution"])
+            )
+            n_r = self.idx[r].size
+            base = np.array([float(firm["intrinsic"][role].get(t, 0.0)) for t in tasks])
+            spread = self.rng.lognormal(0.0, float(firm["intrinsic_spread"]), (n_r, 1))
+            space = EffortSpace(tasks, 1.0, step, cost, base[None, :] * spread)
+            prior = job_description_prior(tasks, dict(firm["prior"][role]),
+                                          float(firm["prior_level"]))
+            prefs = Preferences(
+                envy=np.full(n_r, envy if r != SALES else 0.0),
+                guilt=np.full(n_r, guilt if r == SALES else 0.0),
+                risk_aversion=np.zeros(n_r),
+                reference=np.zeros((n_r, 1), dtype=np.intp),
+            )
+            primary = self._primary_plan(r)
+            states = StateSpace(**primary.decision_space()) if primary else StateSpace()
+            self.spaces.append(space)
+            self.priors.append(prior)
+            self.learners.append(
+                Learner(space, lp, np.tile(prior, (n_r, 1)), prefs, states.n_states,
+                        states.groups())
+            )
+        self.state_spaces = [
+            StateSpace(**p.decision_space()) if p else StateSpace()
+            for p in (self._primary_plan(r) for r in range(4))
+        ]
+        dmax = float(mk["max_discount"])
+        self.discount_space = EffortSpace(("discount",), dmax, dmax / 25, np.zeros((1, 1)))
+        self.discount_learner = Learner(
+            self.discount_space, lp, np.full((self.heads["sales"], 1), dmax / 5)
+        )
+        self.plan_state = {name: plan.initial_state(self.n) for name, plan in self.plans.items()}
+        self.salary = np.array([self.scheme.roles[ROLES[r]].salary for r in self.role])
+        self.outside = self._outside_options(cfg)
+        self._assign_accounts(float(mk["prospect_share"]))
+        self._retier(cfg["tiering"])
+        self.knowledge = 0.0
+        self.pending_hunts: list[tuple[int, np.ndarray, np.ndarray]] = []
+        self._groups_cache: dict[str, tuple[np.ndarray, Groups]] | None = None
+        # accumulators
+        self.records: list[dict[str, float]] = []
+        self.pay_log: list[np.ndarray] = []
+        self.effort_mean_log: list[np.ndarray] = []
+        self.hires = 0
+        self.leavers = 0
+        self.sales_quits = 0
+        self.rate_raises = 0
+        self.complaints = 0
+        self.last_pay = np.zeros(self.n)
+        self.last_effort: list[np.ndarray] = [np.tile(p, (i.size, 1)) for p, i in
+                                              zip(self.priors, self.idx, strict=True)]
+
+    # -- organisation -----------------------------------------------------------------------------
+    def _primary_plan(self, r: int) -> Plan | None:
+        names = self.plan_of_role[r]
+        return self.scheme.plans[names[0]] if names else None
+
+    def _setup_org(self, org: Mapping[str, Any], tiering: Mapping[str, Any]) -> None:
+        n_s = self.heads["sales"]
+        self.design = str(org["design"])
+        n_tri = round(float(org["triangle_share"]) * n_s) if self.design == "iron_triangle" else 0
+        n_tri = min(n_tri, self.heads["rnd"], self.heads["supply_chain"])
+        self.n_triangles = n_tri
+        # team of each person (-1 = silo); triangle t = (AR t, SR t, FR t)
+        self.team = np.full(self.n, -1, dtype=np.intp)
+        for r in (SALES, RND, SUPPLY):
+            self.team[self.idx[r][:n_tri]] = np.arange(n_tri)
+        # silo SR pools by strategic line; FR one pool
+        strategic = np.flatnonzero(self.lines.strategic)
+        self.sr_line = np.full(self.n, -1, dtype=np.intp)
+        free_sr = self.idx[RND][n_tri:]
+        if strategic.size:
+            self.sr_line[free_sr] = strategic[np.arange(free_sr.size) % strategic.size]
+
+    def _setup_triangle_pay(self, org: Mapping[str, Any]) -> None:
+        """Shared pay in triangles: members' variable pay becomes one team scorecard plan."""
+        self.triangle_plan: str | None = None
+        if self.n_triangles == 0 or not bool(org["shared_pay"]):
+            return
+        # Budget-neutral at target: the per-member bonus is the mean on-target variable pay of
+        # the triangle's roles (from the calibration reference), paid on team revenue, uncapped.
+        cal = self.cfg["calibration"]
+        var = [float(cal["otc"][ROLES[r]]) / 12 - self.scheme.roles[ROLES[r]].salary
+               for r in (SALES, RND, SUPPLY)]
+        target_rev = float(cal["on_target_monthly"]["sales"]["revenue"])
+        self.triangle_plan = "_triangle"
+        self.scheme.plans  # noqa: B018 - schemes are frozen; the triangle plan lives beside them
+        self.plans_extra = {
+            "_triangle": build_plan(
+                {"kind": "team_scorecard", "weights": {"team_revenue": 1.0},
+                 "target": {"team_revenue": target_rev / 3}, "bonus": float(np.mean(var)),
+                 "equal_share": 1.0, "contribution": {"help": 1.0}},
+                "org.shared_pay",
+            )
+        }
+
+    def _outside_options(self, cfg: Mapping[str, Any]) -> np.ndarray:
+        share = float(cfg["firm"]["outside_option_share"])
+        otc = cfg["calibration"]["otc"]
+        return np.array([share * float(otc[ROLES[r]]) / 12 for r in self.role])
+
+    def _assign_accounts(self, prospect_share: float) -> None:
+        acc, n_s = self.accounts, self.heads["sales"]
+        order = self.rng_market.permutation(acc.n)
+        owned = order[round(prospect_share * acc.n):]
+        acc.owner[owned] = np.arange(owned.size) % n_s
+
+    def _retier(self, tiering: Mapping[str, Any]) -> None:
+        """Tier A: company-wide score, or each unit's own view (sales by last year's revenue)."""
+        acc = self.accounts
+        top = max(1, round(float(tiering["top_share"]) * acc.n))
+        if str(tiering["mode"]) == "company":
+            score = acc.wallet * (0.5 + acc.relationship) * (acc.owner >= 0)
+        else:
+            score = acc.revenue_last_year + 1e-9 * acc.wallet  # sales' view: current revenue
+        tier = np.zeros(acc.n, dtype=bool)
+        tier[np.argsort(-score)[:top]] = True
+        acc.tier_a = tier
+        # Triangles take the largest tier-A accounts, round-robin; their AR becomes the owner.
+        acc.team[:] = -1
+        if self.n_triangles:
+            best = np.flatnonzero(tier)[np.argsort(-acc.wallet[tier])]
+            take = best[: self.n_triangles * max(1, top // max(self.n_triangles, 1) // 2)]
+            acc.team[take] = np.arange(take.size) % self.n_triangles
+            acc.owner[take] = acc.team[take]  # AR t leads triangle t
+
+    # -- one month --------------------------------------------------------------------------------
+    def _task(self, r: int, name: str) -> int:
+        return self.spaces[r].tasks.index(name)
+
+    def _decision_states(self) -> list[np.ndarray]:
+        out = []
+        for r in range(4):
+            plan_name = self.plan_of_role[r][0] if self.plan_of_role[r] else None
+            if plan_name is None or self.state_spaces[r].n_states == 1:
+                out.append(np.zeros(self.idx[r].size, dtype=np.intp))
+                continue
+            feats = self.plans[plan_name].decision_features(self.plan_state[plan_name])
+            out.append(self.state_spaces[r].index(*(f[self.idx[r]] for f in feats)))
+        return out
+
+    def step(self) -> None:
+        """Advance one month (see the module docstring)."""
+        t = self.month
+        acc, mk = self.accounts, self.mk
+        states = self._decision_states()
+        eff, chosen = [], []
+        for r in range(4):
+            e, c = self.learners[r].act(self.rng_learning, states[r])
+            eff.append(e)
+            chosen.append(c)
+        disc_eff, disc_idx = self.discount_learner.act(self.rng_learning)
+        discount = disc_eff[:, 0]
+        self.last_effort = eff
+
+        # 2. market -------------------------------------------------------------------------------
+        self._focus_shares()  # portfolios as they stand at the start of the month
+        rel_before = acc.relationship.copy()
+        self._relationships(eff[SALES][:, self._task(SALES, "relationship")])
+        acc.competitor = float(mk["competitor_persistence"]) * acc.competitor + float(
+            mk["competitor_noise"]) * self.rng_market.standard_normal(acc.n)
+        new_accounts = self._hunting(eff[SALES][:, self._task(SALES, "hunting")], t)
+        self._new_deals(t)
+        k_rnd = eff[RND][:, self._task(RND, "knowledge")]
+        self.knowledge = 0.95 * self.knowledge + float(k_rnd.mean() if k_rnd.size else 0.0)
+
+        # 3-4. support and gates ------------------------------------------------------------------
+        d = self.deals
+        open_ = np.flatnonzero((d.stage <= ATC) & (d.created < t) & ~d.run_rate)
+        ctx = self._deal_context(open_, eff, rel_before)
+        p = self._gate_probability(open_, ctx, discount)
+        stage = d.stage[open_]
+        u = np.where(stage == ATI, d.u_ati[open_], np.where(stage == ATB, d.u_atb[open_],
+                                                            d.u_atc[open_]))
+        passed = u < p
+        d.data["support_ratio"][open_] = ctx["support"]
+        won = open_[passed & (stage == ATC)]
+        d.data["stage"][open_[~passed]] = LOST
+        adv = open_[passed & (stage < ATC)]
+        d.data["stage"][adv] += 1
+        d.data["stage"][won] = WON
+        d.data["booked"][won] = t
+        d.data["discount"][won] = discount[d.owner[won]]
+        run_rev = self._run_rate(eff[SALES][:, self._task(SALES, "volume")])
+        rr = d.add(account=np.full(run_rev.size, -1), owner=np.arange(run_rev.size),
+                   value=run_rev, lines=np.zeros(run_rev.size, dtype=np.int64),
+                   margin_rate=np.full(run_rev.size, float(mk["run_rate_margin"])),
+                   created=np.full(run_rev.size, t), stage=np.full(run_rev.size, WON),
+                   booked=np.full(run_rev.size, t), run_rate=np.ones(run_rev.size, bool))
+        del rr
+
+        # 5. delivery and cash --------------------------------------------------------------------
+        self._deliver(t, eff)
+        self._collect(t)
+
+        # 6. measures, pay, learning --------------------------------------------------------------
+        atc = open_[stage == ATC]
+        booked = self._event_measures(t)
+        cand = [self.spaces[r].candidates(eff[r]) for r in range(4)]
+        delta = self._counterfactual_deltas(atc, open_, ctx, eff, cand, discount, rel_before)
+        measures, cand_m = self._measures(eff, cand, booked, delta, new_accounts)
+        pay, cand_pay, disc_pay = self._pay(measures, cand_m, delta)
+        self._learn(states, eff, chosen, cand, pay, cand_pay, disc_pay, disc_idx)
+        self._attrition(pay)
+        self._record(t, eff, pay, discount)
+        self.month += 1
+        if self.month % 12 == 0:
+            acc.revenue_last_year = acc.revenue_ytd.copy()
+            acc.revenue_ytd[:] = 0.0
+            self._retier(self.cfg["tiering"])
+
+    # -- market pieces ----------------------------------------------------------------------------
+    def _relationships(self, e_rel: np.ndarray) -> None:
+        acc = self.accounts
+        acc.relationship = self._relationship_after(e_rel[np.maximum(acc.owner, 0)],
+                                                    np.arange(acc.n), acc.relationship)
+
+    def _relationship_after(self, e_owner: np.ndarray, a: np.ndarray, rel: np.ndarray
+                            ) -> np.ndarray:
+        """Relationship after a month in which the owner gave ``e_owner`` to the portfolio."""
+        acc, mk = self.accounts, self.mk
+        share = self._focus[a]
+        owned = acc.owner[a] >= 0
+        attention = e_owner * share
+        gain = float(mk["relationship_gain"]) * np.maximum(
+            attention - float(mk["attention_fixed_cost"]), 0.0)
+        new = rel * (1 - float(mk["relationship_decay"])) + np.where(owned, gain, 0.0) * (1 - rel)
+        return np.clip(new, 0.0, 1.0)
+
+    def _focus_shares(self) -> np.ndarray:
+        """Share of an AR's attention each owned account gets: ∝ √wallet (focus on big ones)."""
+        acc = self.accounts
+        w = np.sqrt(acc.wallet) * (acc.owner >= 0)
+        tot = np.bincount(np.maximum(acc.owner, 0), weights=w, minlength=self.heads["sales"])
+        self._focus = np.where(acc.owner >= 0, w / np.maximum(tot[np.maximum(acc.owner, 0)],
+                                                               1e-12), 0.0)
+        self._portfolio = np.bincount(np.maximum(acc.owner, 0),
+                                      weights=w * (0.5 + acc.relationship),
+                                      minlength=self.heads["sales"])
+        if not hasattr(self, "_portfolio0"):
+            self._portfolio0 = float(self._portfolio.mean()) or 1.0
+        return self._focus
+
+    def _hunting(self, e_hunt: np.ndarray, t: int) -> np.ndarray:
+        """Prospects won by hunting join an AR's portfolio after three months."""
+        acc = self.accounts
+        won = np.zeros(self.heads["sales"])
+        if self.pending_hunts and self.pending_hunts[0][0] == t:
+            _, accts, ars = self.pending_hunts.pop(0)
+            free = acc.owner[accts] < 0
+            acc.owner[accts[free]] = ars[free]
+            acc.relationship[accts[free]] = 0.3
+            np.add.at(won, ars[free], 1.0)
+            self._focus_shares()
+        draws = self.rng_market.poisson(float(self.mk["hunting_rate"]) * np.maximum(e_hunt, 0))
+        prospects = np.flatnonzero(acc.owner < 0)
+        total = int(draws.sum())
+        if total and prospects.size:
+            pick = self.rng_market.choice(prospects, size=min(total, prospects.size),
+                                          replace=False)
+            ars = np.repeat(np.arange(draws.size), draws)[: pick.size]
+            self.pending_hunts.append((t + 3, pick, ars))
+        return won
+
+    def _new_deals(self, t: int) -> None:
+        """Opportunities arrive independently of behaviour (the same stream under every scheme)."""
+        acc, mk, lines = self.accounts, self.mk, self.lines
+        rate = float(mk["deal_rate"]) * np.sqrt(acc.wallet / acc.wallet.mean())
+        hit = np.flatnonzero(self.rng_market.random(acc.n) < rate)
+        m = hit.size
+        if m == 0:
+            return
+        value = acc.wallet[hit] * self.rng_market.gamma(2.0, float(mk["deal_months_mean"]) / 2, m)
+        bits = self.rng_market.random((m, len(lines.names))) < 0.5
+        needs = ((acc.needs[hit][:, None] >> np.arange(len(lines.names))) & 1).astype(bool)
+        bits &= needs
+        first = np.argmax(needs, axis=1)
+        bits[np.arange(m), first] |= ~bits.any(axis=1)
+        mask = (bits * (1 << np.arange(len(lines.names)))).sum(axis=1).astype(np.int64)
+        n_lines = bits.sum(axis=1)
+        strategic = lines.mask_strategic(mask)
+        n_strat = (bits * lines.strategic).sum(axis=1)
+        u = self.rng_customer.random((m, 4))
+        owner = acc.owner[hit]
+        stage = np.where(owner >= 0, ATI, LOST)  # nobody covers a prospect: the competitor wins
+        self.deals.add(
+            account=hit, owner=owner, value=value, lines=mask, strategic=strategic,
+            integrated=n_lines >= 2, margin_rate=lines.mask_margin(mask),
+            sr_need=float(mk["sr_need"]) * n_strat * bool(mk["strategic_needs_sr"]),
+            fr_need=float(mk["fr_need"]) * n_lines * (n_lines >= 2),
+            created=np.full(m, t), stage=stage.astype(np.int8),
+            u_ati=u[:, 0], u_atb=u[:, 1], u_atc=u[:, 2], u_late=u[:, 3],
+        )
+
+    def _run_rate(self, e_vol: np.ndarray) -> np.ndarray:
+        """Run-rate orders from an AR's existing accounts this month (start-of-month portfolio)."""
+        mk = self.mk
+        return (float(mk["volume_productivity"]) * np.maximum(e_vol, 0) ** float(
+            mk["volume_exponent"]) * self._portfolio / self._portfolio0)
+
+    # -- deals: support, fit, gates ----------------------------------------------------------------
+    def _groups_sr(self, people: np.ndarray) -> np.ndarray:
+        """Support group of SR people: their triangle, else their line's pool."""
+        strategic = np.flatnonzero(self.lines.strategic)
+        pos = np.searchsorted(strategic, np.maximum(self.sr_line[people], 0))
+        return np.where(self.team[people] >= 0, self.team[people], self.n_triangles + pos)
+
+    def _deal_context(self, open_: np.ndarray, eff: list[np.ndarray], rel_before: np.ndarray
+                      ) -> dict[str, np.ndarray]:
+        """Support, pitch, integration, fit and credibility of open deals this month."""
+        acc, d, _mk, firm = self.accounts, self.deals, self.mk, self.cfg["firm"]
+        a, owner = d.account[open_], d.owner[open_]
+        team = acc.team[a]
+        n_s = self.heads["sales"]
+        # priority: one company-wide tier, or each unit's own view (deal size in its line)
+        if str(self.cfg["tiering"]["mode"]) == "company":
+            prio = np.where(acc.tier_a[a], 3.0, 1.0)
+        else:
+            prio = d.value[open_] / max(float(d.value[open_].mean()) if open_.size else 1.0, 1e-9)
+        # SR groups of deals: triangle, else the pool of the deal's first strategic line
+        strategic = np.flatnonzero(self.lines.strategic)
+        bits = (d.lines[open_][:, None] >> strategic) & 1
+        first = np.argmax(bits, axis=1)
+        g_sr = np.where(team >= 0, team, self.n_triangles + first)
+        n_g_sr = self.n_triangles + max(strategic.size, 1)
+        sr_people = self.idx[RND]
+        sup = eff[RND][:, self._task(RND, "support")]
+        supply_sr = np.bincount(self._groups_sr(sr_people), weights=sup, minlength=n_g_sr)
+        need_sr = d.sr_need[open_]
+        w_sr = prio * need_sr
+        tot_sr = np.bincount(g_sr, weights=w_sr, minlength=n_g_sr)
+        share_sr = np.where(w_sr > 0, w_sr / np.maximum(tot_sr[g_sr], 1e-12), 0.0)
+        sr_ratio = np.where(need_sr > 0, np.minimum(1.0, supply_sr[g_sr] * share_sr /
+                                                    np.maximum(need_sr, 1e-12)), 1.0)
+        # FR groups: triangle, else one pool
+        g_fr = np.where(team >= 0, team, self.n_triangles)
+        fr_people = self.idx[SUPPLY]
+        bid = eff[SUPPLY][:, self._task(SUPPLY, "bid_support")]
+        g_fr_people = np.where(self.team[fr_people] >= 0, self.team[fr_people], self.n_triangles)
+        supply_fr = np.bincount(g_fr_people, weights=bid, minlength=self.n_triangles + 1)
+        need_fr = d.fr_need[open_]
+        w_fr = prio * need_fr
+        tot_fr = np.bincount(g_fr, weights=w_fr, minlength=self.n_triangles + 1)
+        share_fr = np.where(w_fr > 0, w_fr / np.maximum(tot_fr[g_fr], 1e-12), 0.0)
+        fr_ratio = np.where(need_fr > 0, np.minimum(1.0, supply_fr[g_fr] * share_fr /
+                                                    np.maximum(need_fr, 1e-12)), 1.0)
+        # AR pitch for strategic deals and coordination of integrated ones
+        strat = d.strategic[open_]
+        integ = d.integrated[open_]
+        n_strat = np.bincount(owner, weights=strat.astype(float), minlength=n_s)
+        n_int = np.bincount(owner, weights=integ.astype(float), minlength=n_s)
+        e = eff[SALES]
+        pitch_need = float(firm["strategic_effort_need"]) * np.maximum(n_strat, 1)
+        coord_need = float(firm["coordination_need"]) * np.maximum(n_int, 1)
+        ctx = {
+            "g_sr": g_sr, "share_sr": share_sr, "need_sr": need_sr, "supply_sr": supply_sr,
+            "g_fr": g_fr, "share_fr": share_fr, "need_fr": need_fr, "supply_fr": supply_fr,
+            "sr_ratio": sr_ratio, "fr_ratio": fr_ratio,
+            "pitch_need": pitch_need, "coord_need": coord_need,
+            "pitch": np.minimum(1.0, e[owner, self._task(SALES, "strategic")] / pitch_need[owner]),
+            "integration": self._integration(e[owner, self._task(SALES, "coordination")] /
+                                             coord_need[owner], team),
+            "rel": acc.relationship[a],
+        }
+        ctx["fit"] = self._fit(ctx["pitch"], sr_ratio, fr_ratio, ctx["integration"], strat, integ)
+        ctx["cred"] = self._credibility(a, fr_ratio, integ)
+        ctx["support"] = np.where(integ | (need_sr > 0), np.minimum(
+            np.where(need_sr > 0, sr_ratio, 1.0), np.where(need_fr > 0, fr_ratio, 1.0)), np.nan)
+        del rel_before
+        return ctx
+
+    def _integration(self, coord_ratio: np.ndarray, team: np.ndarray) -> np.ndarray:
+        """Integration quality of integrated deals.
+
+        A triangle integrates by structure; a silo through AR coordination beyond hand-off
+        losses (S3).
+        """
+        h = float(self.mk["handoff"])
+        silo = h + (1 - h) * np.minimum(1.0, coord_ratio)
+        return np.where(np.broadcast_to(team >= 0, np.shape(silo)), 1.0, silo)
+
+    def _fit(self, pitch: np.ndarray, sr: np.ndarray, fr: np.ndarray, integ: np.ndarray,
+             strategic: np.ndarray, integrated: np.ndarray) -> np.ndarray:
+        """Solution fit: complementary (min) across the inputs a deal needs, or additive (mean)."""
+        kf = 0.85 + 0.15 * self.knowledge / (1.0 + self.knowledge)
+        one = np.ones(np.broadcast_shapes(np.shape(pitch), np.shape(sr), np.shape(fr),
+                                          np.shape(integ)))
+        needs_sr = bool(self.mk["strategic_needs_sr"])
+        inputs = [np.where(strategic, pitch, one),
+                  np.where(strategic & needs_sr, sr, one),
+                  np.where(integrated, fr, one),
+                  np.where(integrated, integ, one)]
+        if bool(self.mk["complementary_fit"]):
+            return kf * np.minimum.reduce(inputs)
+        count = (1 + strategic * (1 + needs_sr) + 2 * integrated).astype(float)
+        total = sum(inputs) - (4 - count) * 1.0
+        return kf * np.where(count > 1, total / np.maximum(count - 1, 1), 1.0)
+
+    def _credibility(self, a: np.ndarray, fr_ratio: np.ndarray, integrated: np.ndarray
+                     ) -> np.ndarray:
+        return 0.5 * self.accounts.satisfaction[a] + 0.5 * np.where(integrated, fr_ratio, 1.0)
+
+    def _gate_probability(self, open_: np.ndarray, ctx: dict[str, np.ndarray],
+                          discount: np.ndarray) -> np.ndarray:
+        d = self.deals
+        stage = d.stage[open_]
+        disc = np.where(stage == ATC, discount[d.owner[open_]], 0.0)
+        return self._prob(stage, ctx["rel"], ctx["fit"], ctx["cred"], disc,
+                          self.accounts.competitor[d.account[open_]])
+
+    def _weights(self, gate: str) -> np.ndarray:
+        g = self.mk["gates"][gate]
+        return np.array([float(g[k]) for k in ("bias", "relationship", "fit", "credibility",
+                                                 "price")])
+
+    def _prob(self, stage: np.ndarray, rel: np.ndarray, fit: np.ndarray, cred: np.ndarray,
+              disc: np.ndarray, comp: np.ndarray) -> np.ndarray:
+        """Pass probability of deals at their gate (arrays over deals)."""
+        w = np.stack([self._weights(g) for g in ("ati", "atb", "atc")])[np.asarray(stage, int)]
+        z = w[:, 0] + w[:, 1] * rel + w[:, 2] * fit + w[:, 3] * cred + w[:, 4] * disc - comp
+        return _logistic(z)
+
+    def _atc_prob(self, rel: Any, fit: Any, cred: Any, disc: Any, comp: Any) -> np.ndarray:
+        """ATC pass probability; arguments broadcast (used for counterfactual candidates)."""
+        w = self._weights("atc")
+        return _logistic(w[0] + w[1] * rel + w[2] * fit + w[3] * cred + w[4] * disc - comp)
+
+    # -- delivery and cash ------------------------------------------------------------------------
+    def _deliver(self, t: int, eff: list[np.ndarray]) -> None:
+        """Deliver deals booked ``delivery_lead`` months ago; late ones cause complaints (S13)."""
+        d, acc, mk = self.deals, self.accounts, self.mk
+        due = np.flatnonzero((d.stage == WON) & (d.booked + int(mk["delivery_lead"]) <= t))
+        if due.size == 0:
+            return
+        project = due[~d.run_rate[due]]
+        g = np.where(acc.team[d.account[project]] >= 0, acc.team[d.account[project]],
+                     self.n_triangles)
+        fr = self.idx[SUPPLY]
+        g_people = np.where(self.team[fr] >= 0, self.team[fr], self.n_triangles)
+        capacity = float(mk["delivery_capacity"]) * np.bincount(
+            g_people, weights=eff[SUPPLY][:, self._task(SUPPLY, "delivery")],
+            minlength=self.n_triangles + 1)
+        load = np.bincount(g, minlength=self.n_triangles + 1)
+        p_on_time = 0.05 + 0.95 * np.minimum(1.0, capacity / np.maximum(load, 1))
+        late = d.u_late[project] > p_on_time[g]
+        d.data["late"][project] = late
+        a = d.account[project[late]]
+        np.subtract.at(acc.satisfaction, a, float(mk["complaint_satisfaction"]))
+        np.subtract.at(acc.relationship, a, float(mk["complaint_relationship"]))
+        np.clip(acc.satisfaction, 0.0, 1.0, out=acc.satisfaction)
+        np.clip(acc.relationship, 0.0, 1.0, out=acc.relationship)
+        on_time = project[~late]
+        acc.satisfaction[d.account[on_time]] = np.minimum(
+            1.0, acc.satisfaction[d.account[on_time]] + 0.02)
+        self.complaints += int(late.sum())
+        d.data["stage"][due] = DELIVERED
+        d.data["delivered"][due] = t
+        real = due[~d.run_rate[due]]
+        np.add.at(acc.revenue_ytd, d.account[real], d.value[real] * (1 - d.discount[real]))
+
+    def _collect(self, t: int) -> None:
+        """Collect cash after a delay, longer with a poor relationship; write off hopeless ones."""
+        d, acc = self.deals, self.accounts
+        rel = np.where(d.account >= 0, acc.relationship[np.maximum(d.account, 0)], 1.0)
+        delay = int(self.mk["collection_delay"]) + 2 * (rel < 0.25)
+        due = np.flatnonzero((d.stage == DELIVERED) & (d.delivered + delay <= t))
+        write_off = due[(rel[due] < 0.05) & (d.u_late[due] < 0.5)]
+        d.data["stage"][due] = COLLECTED
+        d.data["collected"][due] = t
+        d.data["stage"][write_off] = WRITTEN_OFF
+
+    def _event_measures(self, t: int) -> dict[str, dict[str, np.ndarray]]:
+        """Revenue, margin credited to each AR at booking, delivery and collection this month."""
+        d = self.deals
+        n_s = self.heads["sales"]
+        out: dict[str, dict[str, np.ndarray]] = {}
+        net = d.value * (1 - d.discount)
+        margin = d.value * (d.margin_rate - d.discount)
+        for event, col in (("booking", d.booked), ("delivery", d.delivered),
+                           ("collection", d.collected)):
+            hit = (col == t) & (d.owner >= 0)
+            if event == "collection":
+                hit &= d.stage == COLLECTED
+            o = d.owner[hit]
+            out[event] = {"revenue": np.bincount(o, weights=net[hit], minlength=n_s),
+                          "margin": np.bincount(o, weights=margin[hit], minlength=n_s)}
+        return out
+
+    # -- counterfactuals --------------------------------------------------------------------------
+    def _counterfactual_deltas(self, atc: np.ndarray, open_: np.ndarray, ctx: dict[str, Any],
+                               eff: list[np.ndarray], cand: list[np.ndarray],
+                               discount: np.ndarray, rel_before: np.ndarray
+                               ) -> dict[str, dict[str, np.ndarray]]:
+        """Change in this month's measures under each candidate, the month's uniforms fixed.
+
+        Per AR: booked revenue and margin (effort and discount candidates). Per SR/FR: firm
+        profit and team revenue through the support they give the deals of their group.
+        """
+        d, acc, mk = self.deals, self.accounts, self.mk
+        n_s = self.heads["sales"]
+        pos = np.flatnonzero(np.isin(open_, atc))
+        dd = open_[pos]
+        o, a = d.owner[dd], d.account[dd]
+        value, m_rate = d.value[dd], d.margin_rate[dd]
+        disc = discount[o]
+        comp = acc.competitor[a]
+        rel, fit, cred = ctx["rel"][pos], ctx["fit"][pos], ctx["cred"][pos]
+        strat, integ = d.strategic[dd], d.integrated[dd]
+        u = d.u_atc[dd]
+        won = u < self._atc_prob(rel, fit, cred, disc, comp)
+        out: dict[str, dict[str, np.ndarray]] = {}
+
+        # Sales: relationship, pitch, coordination (ATC deals) and volume (run-rate orders).
+        ks = self.spaces[SALES].n_tasks
+        c = cand[SALES].reshape(n_s, -1, ks)
+        kg = c.shape[1]
+        t = {n: self._task(SALES, n) for n in ("volume", "strategic", "relationship",
+                                               "coordination")}
+        cd = c[o]
+        rel_c = self._relationship_after(cd[..., t["relationship"]], a[:, None],
+                                         rel_before[a][:, None])
+        pitch_c = np.minimum(1.0, cd[..., t["strategic"]] / ctx["pitch_need"][o][:, None])
+        integ_c = self._integration(cd[..., t["coordination"]] / ctx["coord_need"][o][:, None],
+                                    acc.team[a][:, None])
+        fit_c = self._fit(pitch_c, ctx["sr_ratio"][pos][:, None], ctx["fr_ratio"][pos][:, None],
+                          integ_c, strat[:, None], integ[:, None])
+        won_c = u[:, None] < self._atc_prob(rel_c, fit_c, cred[:, None], disc[:, None],
+                                             comp[:, None])
+        dw = won_c.astype(float) - won[:, None]
+        rev = np.zeros((n_s, kg))
+        mar = np.zeros((n_s, kg))
+        np.add.at(rev, o, dw * (value * (1 - disc))[:, None])
+        np.add.at(mar, o, dw * (value * (m_rate - disc))[:, None])
+        theta = float(mk["volume_exponent"])
+        scale = float(mk["volume_productivity"]) * self._portfolio / self._portfolio0
+        e_vol = eff[SALES][:, t["volume"]]
+        d_rr = scale[:, None] * (np.maximum(c[..., t["volume"]], 0) ** theta
+                                 - np.maximum(e_vol, 0)[:, None] ** theta)
+        out["sales"] = {"revenue": rev + d_rr,
+                        "margin": mar + float(mk["run_rate_margin"]) * d_rr}
+
+        # Discount candidates.
+        grid = self.discount_space.grid
+        won_d = u[:, None] < self._atc_prob(rel[:, None], fit[:, None], cred[:, None],
+                                             grid[None, :], comp[:, None])
+        rev_d = won_d * (value[:, None] * (1 - grid[None, :])) - (won * value * (1 - disc))[:, None]
+        mar_d = won_d * (value[:, None] * (m_rate[:, None] - grid[None, :])) - (
+            won * value * (m_rate - disc))[:, None]
+        drev, dmar = np.zeros((n_s, grid.size)), np.zeros((n_s, grid.size))
+        np.add.at(drev, o, rev_d)
+        np.add.at(dmar, o, mar_d)
+        out["discount"] = {"revenue": drev, "margin": dmar}
+
+        # SR support and FR bid support reach the deals of their group.
+        for r, task, group_key, _ratio_key in ((RND, "support", "g_sr", "sr_ratio"),
+                                              (SUPPLY, "bid_support", "g_fr", "fr_ratio")):
+            people = self.idx[r]
+            k = self.spaces[r].n_tasks
+            cr = cand[r].reshape(people.size, -1, k)[..., self._task(r, task)]
+            e_now = eff[r][:, self._task(r, task)]
+            if r == RND:
+                g_people = self._groups_sr(people)
+                need, share, supply = ctx["need_sr"], ctx["share_sr"], ctx["supply_sr"]
+            else:
+                g_people = np.where(self.team[people] >= 0, self.team[people], self.n_triangles)
+                need, share, supply = ctx["need_fr"], ctx["share_fr"], ctx["supply_fr"]
+            profit = np.zeros(cr.shape)
+            team_rev = np.zeros(cr.shape)
+            g_deal = ctx[group_key][pos]
+            for g in np.unique(g_deal[need[pos] > 0]):
+                members = np.flatnonzero(g_people == g)
+                sel = np.flatnonzero((g_deal == g) & (need[pos] > 0))
+                if members.size == 0 or sel.size == 0:
+                    continue
+                q = pos[sel]
+                total = supply[g] - e_now[members][:, None] + cr[members]  # (m, KG)
+                ratio = np.minimum(1.0, total[:, :, None] * share[q] / np.maximum(need[q], 1e-12))
+                if r == RND:
+                    f = self._fit(ctx["pitch"][q], ratio, ctx["fr_ratio"][q],
+                                  ctx["integration"][q], strat[sel], integ[sel])
+                    cr_ = cred[sel]
+                else:
+                    f = self._fit(ctx["pitch"][q], ctx["sr_ratio"][q], ratio,
+                                  ctx["integration"][q], strat[sel], integ[sel])
+                    cr_ = self._credibility(a[sel], ratio, integ[sel])
+                w = u[sel] < self._atc_prob(rel[sel], f, cr_, disc[sel], comp[sel])
+                dw_g = w.astype(float) - won[sel]
+                profit[members] += (dw_g * value[sel] * (m_rate[sel] - disc[sel])).sum(axis=-1)
+                team_rev[members] += (dw_g * value[sel] * (1 - disc[sel])).sum(axis=-1)
+            out[ROLES[r]] = {"profit": profit, "team_revenue": team_rev}
+        return out
+
+    # -- measures and pay -------------------------------------------------------------------------
+    HELP_TASKS: ClassVar[dict[int, tuple[str, ...]]] = {
+        SALES: ("coordination",), RND: ("support", "knowledge"),
+        SUPPLY: ("delivery", "bid_support"), SUPPORT: ("service",),
+    }
+
+    def _measures(self, eff: list[np.ndarray], cand: list[np.ndarray],
+                  events: dict[str, dict[str, np.ndarray]], delta: dict[str, dict[str, Any]],
+                  new_accounts: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Realised and candidate measures per crediting event, over all people.
+
+        Returns:
+            ``(realised, candidates)``: ``realised[event][measure]`` is ``(N,)``;
+            ``candidates[kind][event][measure]`` is ``(N, M)`` for ``kind`` in ``effort``
+            (M = the largest K·G of any role) and ``discount``.
+        """
+        n = self.n
+        firm = self.cfg["firm"]
+        kpi = np.zeros(n)
+        help_ = np.zeros(n)
+        noise = float(firm["kpi_noise"]) * self.rng_shocks.standard_normal(n)
+        m = max(c.shape[1] * c.shape[2] for c in cand)
+        kpi_c = np.repeat(kpi[:, None], m, axis=1)
+        help_c = np.zeros((n, m))
+        for r in range(4):
+            rows = self.idx[r]
+            sp = self.spaces[r]
+            flat = cand[r].reshape(rows.size, -1, sp.n_tasks)
+            kg = flat.shape[1]
+            hidx = [sp.tasks.index(x) for x in self.HELP_TASKS[r]]
+            help_[rows] = eff[r][:, hidx].sum(axis=1)
+            hc = flat[..., hidx].sum(axis=-1)
+            help_c[rows, :kg] = hc
+            help_c[rows, kg:] = help_[rows][:, None]
+            if r != SALES:
+                prod = float(firm["kpi_productivity"][ROLES[r]])
+                own = sp.tasks.index("own_kpi")
+                kpi[rows] = np.maximum(prod * eff[r][:, own] + noise[rows], 0.0)
+                kc = np.maximum(prod * flat[..., own] + noise[rows][:, None], 0.0)
+                kpi_c[rows, :kg] = kc
+                kpi_c[rows, kg:] = kpi[rows][:, None]
+        sales = self.idx[SALES]
+        realised: dict[str, dict[str, np.ndarray]] = {}
+        cands: dict[str, dict[str, dict[str, np.ndarray]]] = {"effort": {}, "discount": {}}
+        gd = self.discount_space.grid.size
+        for event, money in events.items():
+            base = {k: np.zeros(n) for k in MEASURES}
+            base["revenue"][sales] = money["revenue"]
+            base["margin"][sales] = money["margin"]
+            base["profit"][sales] = money["margin"]
+            base["team_revenue"][sales] = money["revenue"]
+            base["new_accounts"][sales] = new_accounts
+            base["kpi"], base["help"] = kpi, help_
+            realised[event] = base
+            ce = {k: np.repeat(v[:, None], m, axis=1) for k, v in base.items()}
+            ce["kpi"], ce["help"] = kpi_c, help_c
+            ks = delta["sales"]["revenue"].shape[1]
+            for key, dkey in (("revenue", "revenue"), ("margin", "margin"), ("profit", "margin"),
+                              ("team_revenue", "revenue")):
+                ce[key][sales, :ks] += delta["sales"][dkey]
+            for r in (RND, SUPPLY):
+                rows = self.idx[r]
+                kg = delta[ROLES[r]]["profit"].shape[1]
+                ce["profit"][rows, :kg] += delta[ROLES[r]]["profit"]
+                ce["team_revenue"][rows, :kg] += delta[ROLES[r]]["team_revenue"]
+            cands["effort"][event] = ce
+            cd = {k: np.repeat(v[:, None], gd, axis=1) for k, v in base.items()}
+            for key, dkey in (("revenue", "revenue"), ("margin", "margin"), ("profit", "margin"),
+                              ("team_revenue", "revenue")):
+                cd[key][sales] += delta["discount"][dkey]
+            cands["discount"][event] = cd
+        return realised, cands
+
+    def _plan_groups(self) -> dict[str, tuple[np.ndarray, Groups]]:
+        """Members and pool groups of every plan in force (cached: the org is fixed)."""
+        if self._groups_cache is not None:
+            return self._groups_cache
+        out = {}
+        frontline = np.array([r == SALES for r in range(4)])
+        in_tri = (self.team >= 0) & (self.triangle_plan is not None)
+        for name, plan in self.plans.items():
+            members = np.isin(self.role, [ROLES.index(r) for r in self.scheme.members(name)])
+            members &= ~in_tri
+            level = getattr(plan, "level", "team")
+            if level == "firm":
+                pool = np.zeros(self.n, dtype=np.intp)
+            elif level == "unit":
+                pool = self.role.astype(np.intp)
+            else:  # a team: the triangle, else each person alone
+                pool = np.where(self.team >= 0, self.team, self.n_triangles + np.arange(self.n))
+            out[name] = (members, Groups(pool=pool, unit=self.role.astype(np.intp),
+                                         frontline=frontline, score=np.ones(4), active=members))
+        if self.triangle_plan is not None:
+            pool = np.where(self.team >= 0, self.team, self.n_triangles + np.arange(self.n))
+            out[self.triangle_plan] = (in_tri.copy(), Groups(
+                pool=pool, unit=pool.copy(), frontline=np.ones(int(pool.max()) + 1, bool),
+                score=np.ones(int(pool.max()) + 1), active=in_tri.copy()))
+        self._groups_cache = out
+        return out
+
+    def _all_plans(self) -> dict[str, Plan]:
+        plans = dict(self.plans)
+        if self.triangle_plan is not None:
+            plans.update(self.plans_extra)
+        return plans
+
+    def _pay(self, realised: dict[str, Any], cands: dict[str, Any], delta: Any
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """This month's pay, and counterfactual pay for effort and discount candidates."""
+        groups = self._plan_groups()
+        m = cands["effort"]["booking"]["kpi"].shape[1]
+        gd = self.discount_space.grid.size
+        pay = self.salary.copy()
+        cf = np.repeat(self.salary[:, None], m, axis=1)
+        cfd = np.repeat(self.salary[:, None], gd, axis=1)
+        self._next_features: dict[str, Any] = {}
+        for name, plan in self._all_plans().items():
+            if name not in self.plan_state:
+                self.plan_state[name] = plan.initial_state(self.n)
+            members, g = groups[name]
+            ev = realised[plan.crediting]
+            before = self.plan_state[name]
+            p, after = plan.pay(ev, before, g)
+            c = plan.counterfactual(ev, cands["effort"][plan.crediting], before, g)
+            c_d = plan.counterfactual(ev, cands["discount"][plan.crediting], before, g)
+            self._next_features[name] = plan.next_features(before, cands["effort"][plan.crediting])
+            self.plan_state[name] = after
+            pay += np.where(members, p, 0.0)
+            cf += np.where(members[:, None], c, 0.0)
+            cfd += np.where(members[:, None], c_d, 0.0)
+        return pay, cf, cfd
+
+    def _reference_pay(self, pay: np.ndarray) -> list[np.ndarray]:
+        """Pay of each person's reference group, held fixed (M5).
+
+        SR, FR and support compare with the ARs they serve (their triangle's AR, else the mean
+        AR); ARs compare with the mean SR/FR.
+        """
+        sales = self.idx[SALES]
+        mean_ar = pay[sales].mean() if sales.size else 0.0
+        others = np.concatenate([self.idx[RND], self.idx[SUPPLY]])
+        mean_other = pay[others].mean() if others.size else 0.0
+        tri_ar = np.full(self.n_triangles, mean_ar)
+        tri_ar[:] = pay[sales[: self.n_triangles]]
+        out = []
+        for r in range(4):
+            rows = self.idx[r]
+            if r == SALES:
+                ref = np.full(rows.size, mean_other)
+            else:
+                team = self.team[rows]
+                ref = np.where(team >= 0, tri_ar[np.maximum(team, 0)] if self.n_triangles else
+                               mean_ar, mean_ar)
+            out.append(ref[:, None])
+        return out
+
+    def _learn(self, states: list[np.ndarray], eff: list[np.ndarray], chosen: list[np.ndarray],
+               cand: list[np.ndarray], pay: np.ndarray, cf: np.ndarray, cfd: np.ndarray,
+               disc_idx: np.ndarray) -> None:
+        refs = self._reference_pay(pay)
+        for r in range(4):
+            rows = self.idx[r]
+            lr = self.learners[r]
+            k, g = cand[r].shape[1], cand[r].shape[2]
+            cp = cf[rows, : k * g].reshape(rows.size, k, g)
+            u = lr.utility(cand[r], cp, refs[r])
+            nxt = None
+            name = self.plan_of_role[r][0] if self.plan_of_role[r] else None
+            if name is not None and self.state_spaces[r].n_states > 1:
+                feats = self._next_features[name]
+                nxt = self.state_spaces[r].index(*(f[rows, : k * g] for f in feats))
+                nxt = nxt.reshape(rows.size, k, g)
+            lr.update(u, chosen[r], pay=cp, state=states[r], next_state=nxt)
+        sales = self.idx[SALES]
+        cd = cfd[sales][:, None, :]
+        self.discount_learner.update(cd, disc_idx, pay=cd)
+        self.last_pay = pay
+
+    def _attrition(self, pay: np.ndarray) -> None:
+        """Quit when smoothed pay falls below the outside option (M6); refill seats at once.
+
+        New hires start from the job description's prior.
+        """
+        firm = self.cfg["firm"]
+        if not hasattr(self, "pay_smooth"):
+            self.pay_smooth = pay.copy()
+        self.pay_smooth = 0.8 * self.pay_smooth + 0.2 * pay
+        gap = np.maximum(0.0, 1.0 - self.pay_smooth / self.outside)
+        hazard = float(firm["quit_base"]) + float(firm["quit_slope"]) * gap
+        quit = self.rng_attrition.random(self.n) < hazard
+        if not quit.any():
+            return
+        self.leavers += int(quit.sum())
+        self.hires += int(quit.sum())
+        self.sales_quits += int((quit & (self.role == SALES) & (gap > 0)).sum())
+        for r in range(4):
+            rows = np.flatnonzero(quit[self.idx[r]])
+            if rows.size:
+                self.learners[r].reset(rows, np.tile(self.priors[r], (rows.size, 1)))
+        ars = np.flatnonzero(quit[self.idx[SALES]])
+        if ars.size:
+            lost = np.isin(self.accounts.owner, ars)
+            self.accounts.relationship[lost] *= 0.5  # leavers take relationships with them (M6)
+        self.pay_smooth[quit] = self.outside[quit] / float(firm["outside_option_share"])
+
+    def _record(self, t: int, eff: list[np.ndarray], pay: np.ndarray, discount: np.ndarray
+                ) -> None:
+        rnd, sup = self.idx[RND], self.idx[SUPPLY]
+        help_share = []
+        for r in (RND, SUPPLY):
+            sp = self.spaces[r]
+            hidx = [sp.tasks.index(x) for x in self.HELP_TASKS[r]]
+            help_share.append(eff[r][:, hidx].sum(axis=1))
+        hs = np.concatenate(help_share) / 1.0
+        s = eff[SALES]
+        vol = s[:, self._task(SALES, "volume")] / np.maximum(s.sum(axis=1), 1e-12)
+        self.records.append({
+            "month": t,
+            "comp_cost": float(pay.sum()),
+            "help_effort_sr_fr": float(hs.mean()) if hs.size else 0.0,
+            "ar_volume_share": float(vol.mean()),
+            "total_effort": float(np.mean(np.concatenate([e.sum(axis=1) for e in eff]))),
+            "discount_policy": float(discount.mean()),
+            "pay_sales": float(pay[self.idx[SALES]].mean()),
+            "pay_others": float(pay[np.concatenate([rnd, sup, self.idx[SUPPORT]])].mean()),
+        })
+        self.pay_log.append(pay.copy())
+        self.effort_mean_log.append(np.concatenate([e.mean(axis=0) for e in eff]))

@@ -1,0 +1,97 @@
+"""Firm metrics over whole fiscal years after burn-in (definitions in docs/metrics.md)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.market import COLLECTED, LOST
+
+if TYPE_CHECKING:
+    from sim.firm import Firm
+
+
+def gini(x: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0 = equal)."""
+    x = np.sort(np.asarray(x, dtype=float))
+    if x.size == 0 or x.sum() <= 0:
+        return 0.0
+    n = x.size
+    return float((2 * np.arange(1, n + 1) - n - 1) @ x / (n * x.sum()))
+
+
+def compute(firm: Firm) -> dict[str, float]:
+    """All metrics of a finished run.
+
+    The measurement window is every whole fiscal year after ``firm.burn_in`` months.
+    """
+    from sim.firm import RND, SALES, SUPPLY
+
+    burn = int(firm.cfg["firm"]["burn_in"])
+    end = burn + 12 * ((firm.month - burn) // 12)
+    if end <= burn:
+        burn, end = 0, firm.month
+    years = (end - burn) / 12
+    d = firm.deals
+    win = lambda col: (col >= burn) & (col < end)  # noqa: E731 - a local window predicate
+    project = ~d.run_rate
+    net = d.value * (1 - d.discount)
+    margin = d.value * (d.margin_rate - d.discount)
+    delivered = win(d.delivered)
+    booked = win(d.booked)
+    revenue = float(net[delivered].sum())
+    gross = float(margin[delivered].sum())
+    pays = np.array(firm.pay_log[burn:end])
+    comp = float(pays.sum())
+    opex = float(firm.cfg["market"]["opex_per_head"]) * firm.n * (end - burn)
+    closed = project & win(d.created + 3) & (d.owner >= 0)
+    decided = closed & ((d.stage == LOST) | (d.booked >= 0))
+    won = decided & (d.booked >= 0)
+    integ = decided & d.integrated
+    strat_rev = float(net[delivered & d.strategic].sum())
+    needs = booked & project & ((d.sr_need > 0) | (d.fr_need > 0))
+    collab_w = d.value * needs
+    sup = np.nan_to_num(d.support_ratio)
+    collected = win(d.collected) & (d.stage == COLLECTED)
+    recs = firm.records[burn:end]
+    r = lambda k: float(np.mean([x[k] for x in recs])) if recs else 0.0  # noqa: E731
+    sales_pay = pays[:, firm.idx[SALES]].mean() if pays.size else 0.0
+    other = np.concatenate([firm.idx[RND], firm.idx[SUPPLY], firm.idx[3]])
+    other_pay = pays[:, other].mean() if pays.size else 0.0
+    annual = pays.reshape(-1, 12, firm.n).sum(axis=1).mean(axis=0) if pays.size else np.zeros(1)
+    eff = np.array(firm.effort_mean_log[max(end - 12, 0):end])
+    drift = float(np.abs(np.diff(eff, axis=0)).mean()) if len(eff) > 1 else 0.0
+    last_q = delivered & (((d.delivered - burn) % 12) >= 9)
+    out = {
+        "revenue": revenue / years,
+        "bookings": float(net[booked].sum()) / years,
+        "gross_profit": gross / years,
+        "comp_cost": comp / years,
+        "operating_profit": (gross - comp - opex) / years,
+        "comp_cost_ratio": comp / revenue if revenue else float("nan"),
+        "strategic_mix": strat_rev / revenue if revenue else 0.0,
+        "win_rate": float(won.sum() / max(decided.sum(), 1)),
+        "win_rate_value": float(d.value[won].sum() / max(d.value[decided].sum(), 1e-12)),
+        "integrated_win_rate": float((won & integ).sum() / max(integ.sum(), 1)),
+        "avg_discount": float(d.discount[booked & project].mean()) if (booked & project).any()
+        else 0.0,
+        "on_time_delivery": float(1 - d.late[delivered & project].mean())
+        if (delivered & project).any() else 1.0,
+        "complaints": float((d.late & delivered & project).sum()) / years,
+        "collection_rate": float(net[collected].sum() / max(revenue, 1e-12)),
+        "customer_satisfaction": float(firm.accounts.satisfaction[firm.accounts.owner >= 0].mean()),
+        "collaboration_index": float((collab_w * np.minimum(1.0, sup)).sum()
+                                     / max(collab_w.sum(), 1e-12)),
+        "help_effort_sr_fr": r("help_effort_sr_fr"),
+        "ar_volume_share": r("ar_volume_share"),
+        "total_effort": r("total_effort"),
+        "attrition_rate": firm.leavers / firm.n / (firm.month / 12),
+        "rate_pressure": firm.sales_quits / (firm.month / 12),
+        "pay_ratio_sales_to_others": float(sales_pay / other_pay) if other_pay else float("nan"),
+        "pay_gini": gini(annual),
+        "revenue_per_head": revenue / years / firm.n,
+        "last_quarter_revenue_share": float(net[last_q].sum() / max(revenue, 1e-12)),
+        "convergence_drift": drift,
+    }
+    return out

@@ -1,0 +1,68 @@
+"""``run(cfg) -> Result``: one firm simulation, without Hydra."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from sim import metrics
+from sim.firm import Firm
+
+
+@dataclass
+class Result:
+    """What a run produced.
+
+    Attributes:
+        metrics: Metric name → value (floats; definitions in docs/metrics.md).
+        timeseries: One row per month.
+        people: One row per person: role, team, annual pay, mean effort per task.
+        deals: The deal ledger as columns (optional).
+    """
+
+    metrics: dict[str, float]
+    timeseries: list[dict[str, float]]
+    people: list[dict[str, Any]] = field(default_factory=list)
+    deals: dict[str, np.ndarray] | None = None
+
+
+def plain(cfg: DictConfig | dict[str, Any]) -> dict[str, Any]:
+    """The config as plain resolved containers."""
+    if isinstance(cfg, DictConfig):
+        out = OmegaConf.to_container(cfg, resolve=True)
+        assert isinstance(out, dict)
+        return {str(k): v for k, v in out.items()}
+    return cfg
+
+
+def run(cfg: DictConfig | dict[str, Any], keep_deals: bool = False) -> Result:
+    """Simulate the firm for ``cfg.months`` months and compute its metrics.
+
+    Args:
+        cfg: A composed config (``sim.load_config([...])``).
+        keep_deals: Also return the deal ledger.
+    """
+    c = plain(cfg)
+    firm = Firm(c)
+    for _ in range(int(c["months"])):
+        firm.step()
+    people = []
+    pays = np.array(firm.pay_log)
+    annual = pays.sum(axis=0) / max(firm.month / 12, 1e-12)
+    from sim.scheme import ROLES
+
+    for r, rows in enumerate(firm.idx):
+        mean_eff = firm.learners[r].mean_effort()
+        for i, row in enumerate(rows):
+            people.append({"person": int(row), "role": ROLES[r], "team": int(firm.team[row]),
+                           "annual_pay": float(annual[row]),
+                           **{f"effort_{t}": float(mean_eff[i, k])
+                              for k, t in enumerate(firm.spaces[r].tasks)}})
+    deals = {k: v.copy() for k, v in firm.deals.data.items()} if keep_deals else None
+    if deals is not None:
+        deals = {k: v[: firm.deals.size] for k, v in deals.items()}
+    return Result(metrics=metrics.compute(firm), timeseries=firm.records, people=people,
+                  deals=deals)
