@@ -82,6 +82,9 @@ class Firm(mesa.Model):
         self.rng_shocks = streams["shocks"]
         self.rng_learning = streams["learning"]
         self.rng_attrition = streams["attrition"]
+        # Hunting draws depend on behaviour, so they get their own stream: the market stream
+        # (opportunities, competitors) stays identical under every scheme and org.
+        self.rng_hunting = streams["hunting"]
         mk, firm = cfg["market"], cfg["firm"]
         self.mk = mk
         self.month = 0
@@ -366,11 +369,11 @@ class Firm(mesa.Model):
             acc.relationship[accts[free]] = 0.3
             np.add.at(won, ars[free], 1.0)
             self._focus_shares()
-        draws = self.rng_market.poisson(float(self.mk["hunting_rate"]) * np.maximum(e_hunt, 0))
+        draws = self.rng_hunting.poisson(float(self.mk["hunting_rate"]) * np.maximum(e_hunt, 0))
         prospects = np.flatnonzero(acc.owner < 0)
         total = int(draws.sum())
         if total and prospects.size:
-            pick = self.rng_market.choice(prospects, size=min(total, prospects.size),
+            pick = self.rng_hunting.choice(prospects, size=min(total, prospects.size),
                                           replace=False)
             ars = np.repeat(np.arange(draws.size), draws)[: pick.size]
             self.pending_hunts.append((t + 3, pick, ars))

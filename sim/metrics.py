@@ -59,7 +59,7 @@ def compute(firm: Firm) -> dict[str, float]:
     sales_pay = pays[:, firm.idx[SALES]].mean() if pays.size else 0.0
     other = np.concatenate([firm.idx[RND], firm.idx[SUPPLY], firm.idx[3]])
     other_pay = pays[:, other].mean() if pays.size else 0.0
-    annual = pays.reshape(-1, 12, firm.n).sum(axis=1).mean(axis=0) if pays.size else np.zeros(1)
+    annual = pays.sum(axis=0) / years if pays.size else np.zeros(1)
     eff = np.array(firm.effort_mean_log[max(end - 12, 0):end])
     drift = float(np.abs(np.diff(eff, axis=0)).mean()) if len(eff) > 1 else 0.0
     last_q = delivered & (((d.delivered - burn) % 12) >= 9)

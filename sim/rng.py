@@ -12,7 +12,9 @@ import numpy as np
 
 #: Named processes, each with its own child stream. Order is part of the reproducibility contract:
 #: append new names at the end, never reorder.
-STREAMS: tuple[str, ...] = ("market", "customer", "shocks", "learning", "attrition", "prior")
+STREAMS: tuple[str, ...] = (
+    "market", "customer", "shocks", "learning", "attrition", "prior", "hunting",
+)
 
 
 def spawn_streams(seed: int, names: tuple[str, ...] = STREAMS) -> dict[str, np.random.Generator]:

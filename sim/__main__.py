@@ -1,0 +1,5 @@
+"""``python -m sim``: the ``incentive-sim`` command."""
+
+from sim.cli import main
+
+raise SystemExit(main())
