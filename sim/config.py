@@ -8,6 +8,7 @@ and what is allowed; the CLI prints that line and exits non-zero before anything
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,10 +47,14 @@ def _one_line(exc: Exception) -> str:
         )
     m = re.search(r"Could not override '([^']+)'", text)
     if m:
-        return f"{m.group(1)}: no such setting (misspelt key?); see the README's list of knobs"
+        return (f"{m.group(1)}: no such setting (misspelt key? a field the preset does not list "
+                f"is added with a leading +, e.g. +{m.group(1)}=...)")
     m = re.search(r"Key '([^']+)' is not in struct", text)
     if m:
         return f"{m.group(1)}: no such setting (misspelt key?)"
+    m = re.search(r"Config group override must be a string or a list. Got (\w+)", text)
+    if m:
+        return f"config group: an option name is required, got {m.group(1)}"
     return text.splitlines()[0]
 
 
@@ -101,6 +106,7 @@ def validate(cfg: DictConfig) -> None:
     _expect_int(cfg, "seed", 0)
     if "months" in cfg:
         _expect_int(cfg, "months", 1)
+    _validate_firm(cfg)
     if "scheme" in cfg:
         try:
             build_scheme(cfg.scheme)
@@ -110,19 +116,103 @@ def validate(cfg: DictConfig) -> None:
         _expect_int(cfg, "theory.seeds", 2)
         _expect_int(cfg, "theory.periods", 1)
         _expect_int(cfg, "theory.seed", 0)
-        try:
-            from sim.behavior import LearnerParams
-
-            LearnerParams(**_plain(cfg.theory.learner))
-        except (TypeError, ValueError) as exc:
-            raise ConfigError("theory.learner: " + str(exc).splitlines()[0]) from None
+        _expect_number(cfg, "theory.budget", low=0.0, low_open=True)
+        budget = float(cfg.theory.budget)
+        _expect_number(cfg, "theory.grid_step", low=0.0, low_open=True, high=budget)
+        _expect_number(cfg, "theory.window", low=0.0, low_open=True, high=1.0)
+        _expect_number(cfg, "theory.sigma", low=0.0)
+        _expect_number(cfg, "theory.baseline")
+        _expect_number(cfg, "theory.prior_effort", low=0.0, high=budget)
+        _validate_learner(cfg, "theory.learner")
     if "behavior" in cfg:
-        from sim.behavior import LearnerParams
+        _validate_learner(cfg, "behavior.learner")
+        _expect_number(cfg, "behavior.grid_step", low=0.0, low_open=True, high=1.0)
 
-        try:
-            LearnerParams(**_plain(cfg.behavior.learner))
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(str(exc).splitlines()[0]) from None
+
+def _expect_number(cfg: DictConfig, key: str, low: float | None = None,
+                   high: float | None = None, low_open: bool = False) -> None:
+    value = OmegaConf.select(cfg, key)
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and low is not None:
+        ok = value > low if low_open else value >= low
+    if ok and high is not None:
+        ok = value <= high
+    if not ok:
+        lo = "" if low is None else (f" > {low:g}" if low_open else f" ≥ {low:g}")
+        hi = "" if high is None else f" and ≤ {high:g}"
+        raise ConfigError(f"{key}: must be a finite number{lo}{hi}, got {value!r}")
+
+
+def _validate_learner(cfg: DictConfig, key: str) -> None:
+    """Every learner parameter is a finite number in its range (LearnerParams states them)."""
+    from dataclasses import fields
+
+    from sim.behavior import LearnerParams
+
+    node = OmegaConf.select(cfg, key)
+    if not isinstance(node, DictConfig):
+        raise ConfigError(f"{key}: must be a mapping of learner parameters")
+    allowed = {f.name for f in fields(LearnerParams)}
+    for name in map(str, node):
+        if name not in allowed:
+            raise ConfigError(f"{key}.{name}: unknown; allowed: {', '.join(sorted(allowed))}")
+        _expect_number(cfg, f"{key}.{name}")
+    try:
+        LearnerParams(**_plain(node))
+    except (TypeError, ValueError) as exc:
+        msg = str(exc).splitlines()[0].replace("behavior.", f"{key}.", 1)
+        raise ConfigError(msg) from None
+
+
+def _expect_choice(cfg: DictConfig, key: str, allowed: Sequence[str]) -> None:
+    value = OmegaConf.select(cfg, key)
+    if value not in allowed:
+        raise ConfigError(f"{key}: must be one of {', '.join(allowed)}, got {value!r}")
+
+
+def _expect_bool(cfg: DictConfig, key: str) -> None:
+    value = OmegaConf.select(cfg, key)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key}: must be true or false, got {value!r}")
+
+
+def _expect_share(cfg: DictConfig, key: str, low_open: bool = False) -> None:
+    value = OmegaConf.select(cfg, key)
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and (
+        0 < value <= 1 if low_open else 0 <= value <= 1)
+    if not ok:
+        interval = "(0, 1]" if low_open else "[0, 1]"
+        raise ConfigError(f"{key}: must be a number in {interval}, got {value!r}")
+
+
+def _validate_firm(cfg: DictConfig) -> None:
+    """Checks of the firm's knobs (size, org, tiering, market, headcounts)."""
+    if "size" in cfg:
+        _expect_int(cfg, "size.n_people", 1)
+        _expect_int(cfg, "size.n_accounts", 1)
+    if "org" in cfg:
+        _expect_choice(cfg, "org.design", ("silo", "iron_triangle"))
+        _expect_bool(cfg, "org.shared_pay")
+        _expect_share(cfg, "org.triangle_share")
+    if "tiering" in cfg:
+        _expect_choice(cfg, "tiering.mode", ("by_unit", "company"))
+        _expect_share(cfg, "tiering.top_share", low_open=True)
+    if "market" in cfg:
+        if OmegaConf.select(cfg, "market.n_accounts") is not None:
+            _expect_int(cfg, "market.n_accounts", 1)
+        for key in ("strategic_needs_sr", "complementary_fit"):
+            _expect_bool(cfg, f"market.{key}")
+        _expect_share(cfg, "market.max_discount", low_open=True)
+    if "firm" in cfg and "size" in cfg:
+        from sim.scheme import ROLES
+
+        for role in ROLES:
+            key = f"firm.n_{role}"
+            if OmegaConf.select(cfg, key) is not None:
+                _expect_int(cfg, key, 1)
+            elif round(cfg.size.n_people * cfg.firm.share[role]) < 1:
+                raise ConfigError(f"size.n_people: too small to staff role {role}; "
+                                  f"set {key} ≥ 1 or a larger size")
 
 
 def _plain(node: Any) -> dict[str, Any]:

@@ -233,13 +233,15 @@ class Firm(mesa.Model):
         tier = np.zeros(acc.n, dtype=bool)
         tier[np.argsort(-score)[:top]] = True
         acc.tier_a = tier
-        # Triangles take the largest tier-A accounts, round-robin; their AR becomes the owner.
+        # Triangles take every owned tier-A account, largest first, round-robin; the triangle's
+        # AR becomes the owner. Re-tiering moves accounts between triangles and silos.
         acc.team[:] = -1
         if self.n_triangles:
-            best = np.flatnonzero(tier)[np.argsort(-acc.wallet[tier])]
-            take = best[: self.n_triangles * max(1, top // max(self.n_triangles, 1) // 2)]
+            cand = np.flatnonzero(tier & (acc.owner >= 0))
+            take = cand[np.argsort(-acc.wallet[cand], kind="stable")]
             acc.team[take] = np.arange(take.size) % self.n_triangles
             acc.owner[take] = acc.team[take]  # AR t leads triangle t
+            self._focus_shares()
 
     # -- one month --------------------------------------------------------------------------------
     def _task(self, r: int, name: str) -> int:

@@ -54,8 +54,9 @@ def run(cfg: DictConfig | dict[str, Any], keep_deals: bool = False) -> Result:
     annual = pays.sum(axis=0) / max(firm.month / 12, 1e-12)
     from sim.scheme import ROLES
 
+    states = firm._decision_states()
     for r, rows in enumerate(firm.idx):
-        mean_eff = firm.learners[r].mean_effort()
+        mean_eff = firm.learners[r].mean_effort(states[r])  # the policy where each person is
         for i, row in enumerate(rows):
             people.append({"person": int(row), "role": ROLES[r], "team": int(firm.team[row]),
                            "annual_pay": float(annual[row]),

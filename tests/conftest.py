@@ -42,6 +42,8 @@ PLAN_EXAMPLES: dict[str, list[dict]] = {
         {"kind": "team_scorecard", "weights": {"revenue": 1.0}, "target": {"revenue": 10.0},
          "bonus": 2.0, "curve": [[0.5, 0.2], [1.0, 1.0], [2.0, 2.5]], "equal_share": 0.5,
          "contribution": {"revenue": 1.0}},
+        {"kind": "team_scorecard", "weights": {"revenue": 1.0}, "target": {"revenue": 10.0},
+         "bonus": 2.0, "equal_share": 0.5, "contribution": {"help": 1.0}},
     ],
 }
 

@@ -55,7 +55,11 @@ def test_calibration_detects_a_mis_set_salary():
         (["scheme=target_bonus", "scheme.plans.sales_mbo.weights.revenue=0.9"],
          "target_bonus.weights: must sum to 1"),
         (["scheme.plans.sales_commission.ratee=0.1"], "no such setting"),
-        (["behavior.learner.recency=2"], "behavior.recency"),
+        (["behavior.learner.recency=2"], "behavior.learner.recency"),
+        (["theory.window=2"], "theory.window: must be a finite number > 0 and ≤ 1"),
+        (["theory.grid_step=abc"], "theory.grid_step: must be a finite number"),
+        (["+scheme.plans.sales_commission.clawback=maybe"], "clawback: must be true or false"),
+        (["scheme.plans.sales_commission.rate=inf"], "rate: must be finite"),
     ],
 )
 def test_bad_input_is_one_line_naming_the_field(overrides, field):

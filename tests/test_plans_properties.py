@@ -38,7 +38,8 @@ def pool_case(draw):
                    bonus=draw(st.floats(0, 10)))
     groups = Groups(pool=pool, unit=unit, frontline=np.array(draw(
         st.lists(st.booleans(), min_size=units, max_size=units))),
-        score=np.array(draw(st.lists(st.floats(0.1, 2), min_size=units, max_size=units))),
+        score=np.array(draw(st.lists(st.sampled_from([0.0, 0.5, 1.0, 1.7]), min_size=units,
+                                     max_size=units))),
         active=active)
     measures = {
         "margin": np.array(draw(st.lists(st.floats(0, 1e3), min_size=n, max_size=n))),

@@ -132,6 +132,15 @@ def test_gain_sharing_leaver_forfeits():
     np.testing.assert_allclose(pay, [6.0, 6.0, 0.0])
 
 
+def test_pool_with_all_unit_scores_zero_is_still_paid_out():
+    # Scores of 0 everywhere would leave nothing to weigh units by: split by headcount.
+    plan = build_plan({"kind": "gain_sharing", "base": {"margin": 0.2}, "equal_share": 1.0})
+    g = Groups(pool=np.zeros(3, int), unit=np.array([0, 0, 1]), frontline=np.array([True, False]),
+               score=np.zeros(2), active=np.ones(3, bool))
+    pay = one_month(plan, {"margin": [10, 20, 30], "revenue": [1, 1, 1]}, g)
+    np.testing.assert_allclose(pay, [4.0, 4.0, 4.0])
+
+
 def test_team_scorecard_shared_equally():
     # Two members, target 10 each: team revenue 30 → score 1.5 → pot 2·2·1.5 = 6 → 3 each.
     plan = build_plan({"kind": "team_scorecard", "weights": {"revenue": 1.0},

@@ -11,6 +11,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from sim.plans.base import Groups, PeriodState, Plan, PlanError
 from sim.plans.individual import Commission, QuotaBonus, TargetBonus
 from sim.plans.pools import GainSharing, PoolPlan, TeamScorecard
@@ -22,6 +24,19 @@ PLANS: dict[str, type[Plan]] = {
 
 # Fields given as lists of pairs in YAML, kept as tuples so plans stay hashable and comparable.
 _PAIR_FIELDS = ("tiers", "curve")
+
+
+def _number(value: Any, where: str) -> float:
+    """A finite float, or a one-line error naming the field."""
+    if isinstance(value, bool):
+        raise PlanError(f"{where}: must be a number, got {value!r}")
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise PlanError(f"{where}: must be a number, got {value!r}") from None
+    if not np.isfinite(out):
+        raise PlanError(f"{where}: must be finite, got {value!r}")
+    return out
 
 
 def build_plan(cfg: Mapping[str, Any], where: str = "plan") -> Plan:
@@ -49,12 +64,24 @@ def build_plan(cfg: Mapping[str, Any], where: str = "plan") -> Plan:
     for key in _PAIR_FIELDS:
         if key in data and data[key] is not None:
             try:
-                data[key] = tuple((float(a), float(b)) for a, b in data[key])
+                pairs = [(a, b) for a, b in data[key]]
             except (TypeError, ValueError) as exc:
                 raise PlanError(f"{where}.{key}: expected a list of [x, y] pairs") from exc
+            data[key] = tuple((_number(a, f"{where}.{key}"), _number(b, f"{where}.{key}"))
+                              for a, b in pairs)
+    kinds = {f.name: f.type for f in dataclasses.fields(cls)}
     for key, value in list(data.items()):
         if isinstance(value, Mapping):
-            data[key] = {str(k): float(v) for k, v in value.items()}
+            data[key] = {str(k): _number(v, f"{where}.{key}.{k}") for k, v in value.items()}
+        elif kinds[key] in ("float", "float | None") and value is not None:
+            data[key] = _number(value, f"{where}.{key}")
+        elif kinds[key] == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise PlanError(f"{where}.{key}: must be an integer, got {value!r}")
+        elif kinds[key] == "bool" and not isinstance(value, bool):
+            raise PlanError(f"{where}.{key}: must be true or false, got {value!r}")
+        elif kinds[key] == "str" and not isinstance(value, str):
+            raise PlanError(f"{where}.{key}: must be a string, got {value!r}")
     try:
         return cls(**data)
     except PlanError as exc:

@@ -119,6 +119,8 @@ class Plan(ABC):
     def __post_init__(self) -> None:
         if self.period not in (1, 3, 12):
             raise PlanError(f"{self.kind}.period: must be 1, 3 or 12 months, got {self.period}")
+        if not isinstance(self.clawback, bool):
+            raise PlanError(f"{self.kind}.clawback: must be true or false, got {self.clawback!r}")
         if self.crediting not in CREDITING_EVENTS:
             raise PlanError(
                 f"{self.kind}.crediting: must be one of {', '.join(CREDITING_EVENTS)},"
@@ -277,10 +279,10 @@ class Plan(ABC):
         at the plan's own marks and around them) when the plan is nonlinear in that result; target
         bins when it ratchets. A plan paying monthly and linearly needs a single state.
         """
-        if not self.periodic:
-            return {}
-        edges = tuple(sorted({float(m) for m in self.attainment_marks()}))
         target = (0.95, 1.05, 1.2) if self.ratcheted else ()
+        if not self.periodic:
+            return {"target_edges": target} if target else {}
+        edges = tuple(sorted({float(m) for m in self.attainment_marks()}))
         return {"period": self.period, "attainment_edges": edges, "target_edges": target}
 
     def decision_features(

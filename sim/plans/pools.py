@@ -104,7 +104,12 @@ class PoolPlan(Plan):
         raw = raw * groups.score * heads
         unit_pool = np.zeros(n_units, dtype=np.intp)
         np.maximum.at(unit_pool, groups.unit, groups.pool)
-        tot = np.bincount(unit_pool, weights=raw, minlength=int(groups.pool.max()) + 1)
+        n_pools = int(groups.pool.max()) + 1
+        tot = np.bincount(unit_pool, weights=raw, minlength=n_pools)
+        # A pool whose units all score 0 is still paid out: by headcount, never lost.
+        heads_tot = np.bincount(unit_pool, weights=heads, minlength=n_pools)
+        raw = np.where(tot[unit_pool] > 0, raw, heads)
+        tot = np.where(tot > 0, tot, heads_tot)
         return np.where(raw > 0, raw / np.where(tot[unit_pool] > 0, tot[unit_pool], 1.0), 0.0)
 
     def _split(
@@ -269,6 +274,7 @@ class TeamScorecard(PoolPlan):
     bonus: float = 0.0
     curve: tuple[tuple[float, float], ...] = ()
     equal_share: float = 1.0
+    contribution: Mapping[str, float] = field(default_factory=dict)  # none: shared equally
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -292,8 +298,8 @@ class TeamScorecard(PoolPlan):
 
     @property
     def linear(self) -> bool:
-        """Linear when the curve is (no curve given)."""
-        return not self.curve
+        """Linear when there is no curve and the pot is shared equally."""
+        return not self.curve and self.equal_share == 1.0
 
     def own_base(self, cum: Measures) -> np.ndarray:
         """Own contribution to the score's numerator, Σⱼ wⱼ · measureⱼ / targetⱼ."""
