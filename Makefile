@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo theory test test-slow lint clean-venv
+.PHONY: demo theory bench test test-slow lint clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,11 @@ demo: $(STAMP)
 theory: $(STAMP)
 	$(BIN)/python -m sim.theory_checks
 
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py --sizes s,m --repeat 1
+
 lint: $(STAMP)
-	$(BIN)/ruff check sim tests experiments
+	$(BIN)/ruff check sim tests experiments benchmarks
 	$(BIN)/mypy
 
 test: lint $(STAMP)

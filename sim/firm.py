@@ -436,33 +436,10 @@ class Firm(mesa.Model):
             prio = np.where(acc.tier_a[a], 3.0, 1.0)
         else:
             prio = d.value[open_] / max(float(d.value[open_].mean()) if open_.size else 1.0, 1e-9)
-        # SR groups of deals: triangle, else the pool of the deal's first strategic line
-        strategic = np.flatnonzero(self.lines.strategic)
-        bits = (d.lines[open_][:, None] >> strategic) & 1
-        first = np.argmax(bits, axis=1)
-        g_sr = np.where(team >= 0, team, self.n_triangles + first)
-        n_g_sr = self.n_triangles + max(strategic.size, 1)
-        sr_people = self.idx[RND]
-        sup = eff[RND][:, self._task(RND, "support")]
-        supply_sr = np.bincount(self._groups_sr(sr_people), weights=sup, minlength=n_g_sr)
-        need_sr = d.sr_need[open_]
-        w_sr = prio * need_sr
-        tot_sr = np.bincount(g_sr, weights=w_sr, minlength=n_g_sr)
-        share_sr = np.where(w_sr > 0, w_sr / np.maximum(tot_sr[g_sr], 1e-12), 0.0)
-        sr_ratio = np.where(need_sr > 0, np.minimum(1.0, supply_sr[g_sr] * share_sr /
-                                                    np.maximum(need_sr, 1e-12)), 1.0)
-        # FR groups: triangle, else one pool
-        g_fr = np.where(team >= 0, team, self.n_triangles)
-        fr_people = self.idx[SUPPLY]
-        bid = eff[SUPPLY][:, self._task(SUPPLY, "bid_support")]
-        g_fr_people = np.where(self.team[fr_people] >= 0, self.team[fr_people], self.n_triangles)
-        supply_fr = np.bincount(g_fr_people, weights=bid, minlength=self.n_triangles + 1)
-        need_fr = d.fr_need[open_]
-        w_fr = prio * need_fr
-        tot_fr = np.bincount(g_fr, weights=w_fr, minlength=self.n_triangles + 1)
-        share_fr = np.where(w_fr > 0, w_fr / np.maximum(tot_fr[g_fr], 1e-12), 0.0)
-        fr_ratio = np.where(need_fr > 0, np.minimum(1.0, supply_fr[g_fr] * share_fr /
-                                                    np.maximum(need_fr, 1e-12)), 1.0)
+        sr = self._support_parts("sr", open_, team, prio, eff)
+        fr = self._support_parts("fr", open_, team, prio, eff)
+        sr_ratio, fr_ratio = sr["deal_ratio"], fr["deal_ratio"]
+        need_sr, need_fr = d.sr_need[open_], d.fr_need[open_]
         # AR pitch for strategic deals and coordination of integrated ones
         strat = d.strategic[open_]
         integ = d.integrated[open_]
@@ -471,10 +448,8 @@ class Firm(mesa.Model):
         e = eff[SALES]
         pitch_need = float(firm["strategic_effort_need"]) * np.maximum(n_strat, 1)
         coord_need = float(firm["coordination_need"]) * np.maximum(n_int, 1)
-        ctx = {
-            "g_sr": g_sr, "share_sr": share_sr, "need_sr": need_sr, "supply_sr": supply_sr,
-            "g_fr": g_fr, "share_fr": share_fr, "need_fr": need_fr, "supply_fr": supply_fr,
-            "sr_ratio": sr_ratio, "fr_ratio": fr_ratio,
+        ctx: dict[str, Any] = {
+            "sr": sr, "fr": fr, "sr_ratio": sr_ratio, "fr_ratio": fr_ratio,
             "pitch_need": pitch_need, "coord_need": coord_need,
             "pitch": np.minimum(1.0, e[owner, self._task(SALES, "strategic")] / pitch_need[owner]),
             "integration": self._integration(e[owner, self._task(SALES, "coordination")] /
@@ -487,6 +462,56 @@ class Firm(mesa.Model):
             np.where(need_sr > 0, sr_ratio, 1.0), np.where(need_fr > 0, fr_ratio, 1.0)), np.nan)
         del rel_before
         return ctx
+
+    def _support_parts(self, kind: str, open_: np.ndarray, team: np.ndarray, prio: np.ndarray,
+                       eff: list[np.ndarray]) -> dict[str, np.ndarray]:
+        """How SR support (``kind="sr"``) or FR bid support (``"fr"``) reaches open deals.
+
+        Support is needed in *parts*, each served by one group's pooled effort, split over the
+        group's parts in proportion to priority × need. A triangle serves every part of its
+        accounts' deals. In silos, FR is one pool, while SR pools are organised by strategic
+        product line: a deal spanning two strategic lines needs both lines' pools, and its
+        support is the weakest part (S4: each product line pitches its own piece).
+
+        Returns:
+            ``deal`` (open position), ``group``, ``need``, ``share``, ``ratio`` per part;
+            ``supply`` per group; ``people_group`` per SR/FR person; ``deal_ratio`` per open
+            deal (1 where nothing is needed).
+        """
+        d, mk, t = self.deals, self.mk, self.n_triangles
+        n_open = open_.size
+        if kind == "sr":
+            strategic = np.flatnonzero(self.lines.strategic)
+            bits = ((d.lines[open_][:, None] >> strategic) & 1).astype(bool)
+            per_line = float(mk["sr_need"]) * bool(mk["strategic_needs_sr"])
+            total = d.sr_need[open_]
+            silo_deal, silo_line = np.nonzero(bits & (team < 0)[:, None] & (per_line > 0))
+            tri_deal = np.flatnonzero((team >= 0) & (total > 0))
+            deal = np.concatenate([silo_deal, tri_deal])
+            group = np.concatenate([t + silo_line, team[tri_deal]])
+            need = np.concatenate([np.full(silo_deal.size, per_line), total[tri_deal]])
+            n_groups = t + max(strategic.size, 1)
+            people = self.idx[RND]
+            people_group = self._groups_sr(people)
+            effort = eff[RND][:, self._task(RND, "support")]
+        else:
+            total = d.fr_need[open_]
+            deal = np.flatnonzero(total > 0)
+            group = np.where(team[deal] >= 0, team[deal], t)
+            need = total[deal]
+            n_groups = t + 1
+            people = self.idx[SUPPLY]
+            people_group = np.where(self.team[people] >= 0, self.team[people], t)
+            effort = eff[SUPPLY][:, self._task(SUPPLY, "bid_support")]
+        supply = np.bincount(people_group, weights=effort, minlength=n_groups)
+        w = prio[deal] * need
+        tot = np.bincount(group, weights=w, minlength=n_groups)
+        share = np.where(w > 0, w / np.maximum(tot[group], 1e-12), 0.0)
+        ratio = np.minimum(1.0, supply[group] * share / np.maximum(need, 1e-12))
+        deal_ratio = np.ones(n_open)
+        np.minimum.at(deal_ratio, deal, ratio)
+        return {"deal": deal, "group": group, "need": need, "share": share, "ratio": ratio,
+                "supply": supply, "people_group": people_group, "deal_ratio": deal_ratio}
 
     def _integration(self, coord_ratio: np.ndarray, team: np.ndarray) -> np.ndarray:
         """Integration quality of integrated deals.
@@ -670,42 +695,44 @@ class Firm(mesa.Model):
         np.add.at(dmar, o, mar_d)
         out["discount"] = {"revenue": drev, "margin": dmar}
 
-        # SR support and FR bid support reach the deals of their group.
-        for r, task, group_key, _ratio_key in ((RND, "support", "g_sr", "sr_ratio"),
-                                              (SUPPLY, "bid_support", "g_fr", "fr_ratio")):
+        # SR support and FR bid support reach the deal parts of their group.
+        atc_of_open = np.full(open_.size, -1)
+        atc_of_open[pos] = np.arange(pos.size)
+        for r, kind, task in ((RND, "sr", "support"), (SUPPLY, "fr", "bid_support")):
+            parts = ctx[kind]
             people = self.idx[r]
             k = self.spaces[r].n_tasks
             cr = cand[r].reshape(people.size, -1, k)[..., self._task(r, task)]
             e_now = eff[r][:, self._task(r, task)]
-            if r == RND:
-                g_people = self._groups_sr(people)
-                need, share, supply = ctx["need_sr"], ctx["share_sr"], ctx["supply_sr"]
-            else:
-                g_people = np.where(self.team[people] >= 0, self.team[people], self.n_triangles)
-                need, share, supply = ctx["need_fr"], ctx["share_fr"], ctx["supply_fr"]
             profit = np.zeros(cr.shape)
             team_rev = np.zeros(cr.shape)
-            g_deal = ctx[group_key][pos]
-            for g in np.unique(g_deal[need[pos] > 0]):
-                members = np.flatnonzero(g_people == g)
-                sel = np.flatnonzero((g_deal == g) & (need[pos] > 0))
-                if members.size == 0 or sel.size == 0:
+            at_atc = atc_of_open[parts["deal"]] >= 0
+            for g in np.unique(parts["group"][at_atc]):
+                members = np.flatnonzero(parts["people_group"] == g)
+                if members.size == 0:
                     continue
-                q = pos[sel]
-                total = supply[g] - e_now[members][:, None] + cr[members]  # (m, KG)
-                ratio = np.minimum(1.0, total[:, :, None] * share[q] / np.maximum(need[q], 1e-12))
-                if r == RND:
+                sel = np.flatnonzero(at_atc & (parts["group"] == g))
+                q = parts["deal"][sel]  # open positions (one part per deal within a group)
+                j = atc_of_open[q]  # ATC positions
+                elsewhere = parts["group"] != g
+                other = np.ones(open_.size)
+                np.minimum.at(other, parts["deal"][elsewhere], parts["ratio"][elsewhere])
+                total = parts["supply"][g] - e_now[members][:, None] + cr[members]  # (m, KG)
+                part_ratio = np.minimum(1.0, total[:, :, None] * parts["share"][sel]
+                                        / np.maximum(parts["need"][sel], 1e-12))
+                ratio = np.minimum(part_ratio, other[q])
+                if kind == "sr":
                     f = self._fit(ctx["pitch"][q], ratio, ctx["fr_ratio"][q],
-                                  ctx["integration"][q], strat[sel], integ[sel])
-                    cr_ = cred[sel]
+                                  ctx["integration"][q], strat[j], integ[j])
+                    cr_ = cred[j]
                 else:
                     f = self._fit(ctx["pitch"][q], ctx["sr_ratio"][q], ratio,
-                                  ctx["integration"][q], strat[sel], integ[sel])
-                    cr_ = self._credibility(a[sel], ratio, integ[sel])
-                w = u[sel] < self._atc_prob(rel[sel], f, cr_, disc[sel], comp[sel])
-                dw_g = w.astype(float) - won[sel]
-                profit[members] += (dw_g * value[sel] * (m_rate[sel] - disc[sel])).sum(axis=-1)
-                team_rev[members] += (dw_g * value[sel] * (1 - disc[sel])).sum(axis=-1)
+                                  ctx["integration"][q], strat[j], integ[j])
+                    cr_ = self._credibility(a[j], ratio, integ[j])
+                w = u[j] < self._atc_prob(rel[j], f, cr_, disc[j], comp[j])
+                dw_g = w.astype(float) - won[j]
+                profit[members] += (dw_g * value[j] * (m_rate[j] - disc[j])).sum(axis=-1)
+                team_rev[members] += (dw_g * value[j] * (1 - disc[j])).sum(axis=-1)
             out[ROLES[r]] = {"profit": profit, "team_revenue": team_rev}
         return out
 
