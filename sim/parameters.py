@@ -49,7 +49,8 @@ def source_of(key: str, table: dict[str, str]) -> str | None:
 def all_leaves() -> dict[str, Any]:
     """Leaves of the default config and of every option of every group (first value kept)."""
     out: dict[str, Any] = {}
-    for overrides in [[]] + [[f"{g}={o}"] for g in GROUPS for o in group_options(g)]:
+    variants: list[list[str]] = [[]] + [[f"{g}={o}"] for g in GROUPS for o in group_options(g)]
+    for overrides in variants:
         cfg = OmegaConf.to_container(load_config(overrides), resolve=True)
         assert isinstance(cfg, dict)
         for k, v in leaves(cfg):
