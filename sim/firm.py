@@ -234,13 +234,20 @@ class Firm(mesa.Model):
         tier[np.argsort(-score)[:top]] = True
         acc.tier_a = tier
         # Triangles take every owned tier-A account, largest first, round-robin; the triangle's
-        # AR becomes the owner. Re-tiering moves accounts between triangles and silos.
+        # AR becomes the owner and hands their other accounts to silo ARs, so a triangle is
+        # dedicated to its key accounts (S5). Re-tiering moves accounts between triangles and silos.
         acc.team[:] = -1
         if self.n_triangles:
             cand = np.flatnonzero(tier & (acc.owner >= 0))
             take = cand[np.argsort(-acc.wallet[cand], kind="stable")]
             acc.team[take] = np.arange(take.size) % self.n_triangles
             acc.owner[take] = acc.team[take]  # AR t leads triangle t
+            n_s = self.heads["sales"]
+            if n_s > self.n_triangles:
+                handed = np.flatnonzero((acc.owner >= 0) & (acc.owner < self.n_triangles)
+                                        & (acc.team < 0))
+                acc.owner[handed] = self.n_triangles + np.arange(handed.size) % (
+                    n_s - self.n_triangles)
             self._focus_shares()
 
     # -- one month --------------------------------------------------------------------------------
@@ -431,13 +438,8 @@ class Firm(mesa.Model):
         a, owner = d.account[open_], d.owner[open_]
         team = acc.team[a]
         n_s = self.heads["sales"]
-        # priority: one company-wide tier, or each unit's own view (deal size in its line)
-        if str(self.cfg["tiering"]["mode"]) == "company":
-            prio = np.where(acc.tier_a[a], 3.0, 1.0)
-        else:
-            prio = d.value[open_] / max(float(d.value[open_].mean()) if open_.size else 1.0, 1e-9)
-        sr = self._support_parts("sr", open_, team, prio, eff)
-        fr = self._support_parts("fr", open_, team, prio, eff)
+        sr = self._support_parts("sr", open_, team, eff)
+        fr = self._support_parts("fr", open_, team, eff)
         sr_ratio, fr_ratio = sr["deal_ratio"], fr["deal_ratio"]
         need_sr, need_fr = d.sr_need[open_], d.fr_need[open_]
         # AR pitch for strategic deals and coordination of integrated ones
@@ -463,7 +465,22 @@ class Firm(mesa.Model):
         del rel_before
         return ctx
 
-    def _support_parts(self, kind: str, open_: np.ndarray, team: np.ndarray, prio: np.ndarray,
+    def _priority(self, open_: np.ndarray, view: np.ndarray) -> np.ndarray:
+        """How a pool ranks open deals: one company-wide tier, or its own view (S1).
+
+        Under ``tiering=company`` every pool gives tier-A accounts triple weight. Under
+        ``by_unit`` each pool weighs a deal by its value times the account's share of wallet *as
+        that unit sees it* (a per-unit, per-account perception drawn once), so units chase
+        different "key accounts" and their support scatters across deals.
+        """
+        acc, d = self.accounts, self.deals
+        a = d.account[open_]
+        if str(self.cfg["tiering"]["mode"]) == "company":
+            return np.where(acc.tier_a[a], 3.0, 1.0)
+        value = d.value[open_] / max(float(d.value[open_].mean()) if open_.size else 1.0, 1e-9)
+        return value * view
+
+    def _support_parts(self, kind: str, open_: np.ndarray, team: np.ndarray,
                        eff: list[np.ndarray]) -> dict[str, np.ndarray]:
         """How SR support (``kind="sr"``) or FR bid support (``"fr"``) reaches open deals.
 
@@ -480,6 +497,7 @@ class Firm(mesa.Model):
         """
         d, mk, t = self.deals, self.mk, self.n_triangles
         n_open = open_.size
+        views = self.accounts.unit_view[d.account[open_]]  # (open, lines + 1)
         if kind == "sr":
             strategic = np.flatnonzero(self.lines.strategic)
             bits = ((d.lines[open_][:, None] >> strategic) & 1).astype(bool)
@@ -489,6 +507,8 @@ class Firm(mesa.Model):
             tri_deal = np.flatnonzero((team >= 0) & (total > 0))
             deal = np.concatenate([silo_deal, tri_deal])
             group = np.concatenate([t + silo_line, team[tri_deal]])
+            view = np.concatenate([views[silo_deal, strategic[silo_line]],
+                                   np.ones(tri_deal.size)])
             need = np.concatenate([np.full(silo_deal.size, per_line), total[tri_deal]])
             n_groups = t + max(strategic.size, 1)
             people = self.idx[RND]
@@ -499,12 +519,15 @@ class Firm(mesa.Model):
             deal = np.flatnonzero(total > 0)
             group = np.where(team[deal] >= 0, team[deal], t)
             need = total[deal]
+            view = views[deal, -1]
             n_groups = t + 1
             people = self.idx[SUPPLY]
             people_group = np.where(self.team[people] >= 0, self.team[people], t)
             effort = eff[SUPPLY][:, self._task(SUPPLY, "bid_support")]
         supply = np.bincount(people_group, weights=effort, minlength=n_groups)
-        w = prio[deal] * need
+        w = self._priority(open_, np.ones(n_open))[deal] * need
+        if str(self.cfg["tiering"]["mode"]) != "company":
+            w = w * view
         tot = np.bincount(group, weights=w, minlength=n_groups)
         share = np.where(w > 0, w / np.maximum(tot[group], 1e-12), 0.0)
         ratio = np.minimum(1.0, supply[group] * share / np.maximum(need, 1e-12))

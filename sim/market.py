@@ -82,6 +82,10 @@ class Accounts:
         self.relationship = np.full(n, float(cfg["relationship_start"]))
         self.satisfaction = np.full(n, 0.8)
         self.competitor = rng.normal(0.0, 0.3, n)
+        # How each unit (one SR pool per product line, the FR pool) perceives each account's
+        # share of wallet: the basis of per-unit tiering (S1). Drawn once.
+        self.unit_view = rng.lognormal(0.0, float(cfg["unit_view_spread"]),
+                                       (n, len(lines.names) + 1))
         self.owner = np.full(n, -1, dtype=np.intp)
         self.tier_a = np.zeros(n, dtype=bool)
         self.team = np.full(n, -1, dtype=np.intp)  # iron triangle serving the account, or -1

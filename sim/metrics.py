@@ -63,6 +63,13 @@ def compute(firm: Firm) -> dict[str, float]:
     eff = np.array(firm.effort_mean_log[max(end - 12, 0):end])
     drift = float(np.abs(np.diff(eff, axis=0)).mean()) if len(eff) > 1 else 0.0
     last_q = delivered & (((d.delivered - burn) % 12) >= 9)
+    # One fixed reference tiering by true wallet, the same under every tiering mode and org.
+    acc = firm.accounts
+    top = max(1, int(round(float(firm.cfg["tiering"]["top_share"]) * acc.n)))
+    key = np.zeros(acc.n, dtype=bool)
+    key[np.argsort(-acc.wallet, kind="stable")[:top]] = True
+    on_key = (d.account >= 0) & key[np.maximum(d.account, 0)]
+    key_int = integ & on_key
     out = {
         "revenue": revenue / years,
         "bookings": float(net[booked].sum()) / years,
@@ -74,6 +81,8 @@ def compute(firm: Firm) -> dict[str, float]:
         "win_rate": float(won.sum() / max(decided.sum(), 1)),
         "win_rate_value": float(d.value[won].sum() / max(d.value[decided].sum(), 1e-12)),
         "integrated_win_rate": float((won & integ).sum() / max(integ.sum(), 1)),
+        "key_account_integrated_win_rate": float((won & key_int).sum() / max(key_int.sum(), 1)),
+        "key_account_revenue_share": float(net[delivered & on_key].sum() / max(revenue, 1e-12)),
         "avg_discount": float(d.discount[booked & project].mean()) if (booked & project).any()
         else 0.0,
         "on_time_delivery": float(1 - d.late[delivered & project].mean())
