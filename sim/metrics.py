@@ -65,7 +65,7 @@ def compute(firm: Firm) -> dict[str, float]:
     last_q = delivered & (((d.delivered - burn) % 12) >= 9)
     # One fixed reference tiering by true wallet, the same under every tiering mode and org.
     acc = firm.accounts
-    top = max(1, int(round(float(firm.cfg["tiering"]["top_share"]) * acc.n)))
+    top = max(1, round(float(firm.cfg["tiering"]["top_share"]) * acc.n))
     key = np.zeros(acc.n, dtype=bool)
     key[np.argsort(-acc.wallet, kind="stable")[:top]] = True
     on_key = (d.account >= 0) & key[np.maximum(d.account, 0)]

@@ -25,7 +25,7 @@ NO_INTRINSIC_HELP = ["firm.intrinsic.rnd.support=0", "firm.intrinsic.rnd.knowled
                      "firm.intrinsic.supply_chain.bid_support=0"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def metrics(overrides: tuple[str, ...], seed: int) -> dict[str, float]:
     logging.getLogger("MESA").setLevel(logging.WARNING)
     return run(load_config([*overrides, f"seed={seed}"])).metrics

@@ -250,8 +250,19 @@ class Plan(ABC):
             Counterfactual pay ``(N, M)``.
         """
         frac = (state.month + 1) / self.period
-        cum = {m: state.cum[m][:, None] + candidates[m] for m in self.measures}
-        return self.accrued(cum, frac, state, groups) - state.accrued[:, None]
+        cand = {m: state.cum[m][:, None] + candidates[m] for m in self.measures}
+        return self.accrued_candidates(measures, cand, frac, state, groups) - state.accrued[:, None]
+
+    def accrued_candidates(
+        self, measures: Measures, cand: Measures, frac: float, state: PeriodState,
+        groups: Groups | None,
+    ) -> np.ndarray:
+        """Accrued pay under each person's candidate cumulative measures ``(N, M)``.
+
+        Individual plans depend on one's own measures only; pooled plans override this to hold
+        everyone else's realised measures (``measures``) fixed.
+        """
+        return self.accrued(cand, frac, state, groups)
 
     def attainment(self, cum: Measures, frac: float, state: PeriodState) -> np.ndarray | None:
         """Attainment to date against the period's target (``None`` for plans without one)."""

@@ -174,18 +174,13 @@ class PoolPlan(Plan):
         """Each member's share of the pool to date; the shares sum to the pool."""
         return self._split(cum, {m: cum[m][:, None] for m in self.measures}, frac, groups)[:, 0]
 
-    def counterfactual(
-        self,
-        measures: Measures,
-        candidates: Measures,
-        state: PeriodState,
-        groups: Groups | None = None,
+    def accrued_candidates(
+        self, measures: Measures, cand: Measures, frac: float, state: PeriodState,
+        groups: Groups | None,
     ) -> np.ndarray:
-        """Pay for each person's candidates, everyone else's measures as realised."""
-        frac = (state.month + 1) / self.period
+        """Pool shares for each person's candidates, everyone else's measures as realised."""
         cum = {m: state.cum[m] + measures[m] for m in self.measures}
-        cand = {m: state.cum[m][:, None] + candidates[m] for m in self.measures}
-        return self._split(cum, cand, frac, groups) - state.accrued[:, None]
+        return self._split(cum, cand, frac, groups)
 
     def pool_total(self, cum: Measures, frac: float, groups: Groups) -> np.ndarray:
         """The pool to date of every pool group, ``(P,)`` (for budget-balance checks)."""
