@@ -197,6 +197,11 @@ def _validate_firm(cfg: DictConfig) -> None:
     if "tiering" in cfg:
         _expect_choice(cfg, "tiering.mode", ("by_unit", "company"))
         _expect_share(cfg, "tiering.top_share", low_open=True)
+    if "process" in cfg:
+        _expect_bool(cfg, "process.ltc_gates")
+        _expect_share(cfg, "process.review_threshold")
+        _expect_number(cfg, "process.review_noise", low=0.0)
+        _expect_share(cfg, "process.sharpen")
     if "market" in cfg:
         if OmegaConf.select(cfg, "market.n_accounts") is not None:
             _expect_int(cfg, "market.n_accounts", 1)

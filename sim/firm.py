@@ -56,6 +56,12 @@ def _logistic(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def _probit(u: np.ndarray) -> np.ndarray:
+    from scipy.special import ndtri
+
+    return ndtri(np.clip(u, 1e-12, 1 - 1e-12))
+
+
 def headcounts(cfg: Mapping[str, Any]) -> dict[str, int]:
     """People per role: explicit ``firm.n_<role>`` or the size's total times the role share."""
     firm, total = cfg["firm"], int(cfg["size"]["n_people"])
@@ -307,6 +313,7 @@ class Firm(mesa.Model):
         d.data["stage"][won] = WON
         d.data["booked"][won] = t
         d.data["discount"][won] = discount[d.owner[won]]
+        self._review(open_[passed & (stage == ATB)], ctx, passed & (stage == ATB), discount)
         run_rev = self._run_rate(eff[SALES][:, self._task(SALES, "volume")])
         rr = d.add(account=np.full(run_rev.size, -1), owner=np.arange(run_rev.size),
                    value=run_rev, lines=np.zeros(run_rev.size, dtype=np.int64),
@@ -406,7 +413,7 @@ class Firm(mesa.Model):
         n_lines = bits.sum(axis=1)
         strategic = lines.mask_strategic(mask)
         n_strat = (bits * lines.strategic).sum(axis=1)
-        u = self.rng_customer.random((m, 4))
+        u = self.rng_customer.random((m, 5))
         owner = acc.owner[hit]
         stage = np.where(owner >= 0, ATI, LOST)  # nobody covers a prospect: the competitor wins
         self.deals.add(
@@ -416,6 +423,7 @@ class Firm(mesa.Model):
             fr_need=float(mk["fr_need"]) * n_lines * (n_lines >= 2),
             created=np.full(m, t), stage=stage.astype(np.int8),
             u_ati=u[:, 0], u_atb=u[:, 1], u_atc=u[:, 2], u_late=u[:, 3],
+            z_review=_probit(u[:, 4]),
         )
 
     def _run_rate(self, e_vol: np.ndarray) -> np.ndarray:
@@ -423,6 +431,27 @@ class Firm(mesa.Model):
         mk = self.mk
         return (float(mk["volume_productivity"]) * np.maximum(e_vol, 0) ** float(
             mk["volume_exponent"]) * self._portfolio / self._portfolio0)
+
+    def _review(self, reviewed: np.ndarray, ctx: dict[str, Any], mask: np.ndarray,
+                discount: np.ndarray) -> None:
+        """LTC gate review (S12) of deals that just passed ATB, when ``process.ltc_gates``.
+
+        The review estimates the deal's ATC odds with noise (``review_noise``); a deal below
+        ``review_threshold`` is withdrawn (its support goes to other deals), the others get a
+        sharpened bid (``sharpen`` added to their fit at ATC).
+        """
+        proc = self.cfg["process"]
+        if not bool(proc["ltc_gates"]) or reviewed.size == 0:
+            return
+        d, acc = self.deals, self.accounts
+        a = d.account[reviewed]
+        p_hat = self._atc_prob(ctx["rel"][mask], ctx["fit"][mask], ctx["cred"][mask],
+                               discount[d.owner[reviewed]], acc.competitor[a])
+        p_hat = p_hat + float(proc["review_noise"]) * d.z_review[reviewed]
+        drop = p_hat < float(proc["review_threshold"])
+        d.data["stage"][reviewed[drop]] = LOST
+        d.data["reviewed_out"][reviewed[drop]] = True
+        d.data["sharpened"][reviewed[~drop]] = True
 
     # -- deals: support, fit, gates ----------------------------------------------------------------
     def _groups_sr(self, people: np.ndarray) -> np.ndarray:
@@ -458,7 +487,9 @@ class Firm(mesa.Model):
                                              coord_need[owner], team),
             "rel": acc.relationship[a],
         }
-        ctx["fit"] = self._fit(ctx["pitch"], sr_ratio, fr_ratio, ctx["integration"], strat, integ)
+        ctx["bonus"] = float(self.cfg["process"]["sharpen"]) * d.sharpened[open_]
+        ctx["fit"] = self._fit(ctx["pitch"], sr_ratio, fr_ratio, ctx["integration"], strat, integ,
+                               ctx["bonus"])
         ctx["cred"] = self._credibility(a, fr_ratio, integ)
         ctx["support"] = np.where(integ | (need_sr > 0), np.minimum(
             np.where(need_sr > 0, sr_ratio, 1.0), np.where(need_fr > 0, fr_ratio, 1.0)), np.nan)
@@ -547,8 +578,11 @@ class Firm(mesa.Model):
         return np.where(np.broadcast_to(team >= 0, np.shape(silo)), 1.0, silo)
 
     def _fit(self, pitch: np.ndarray, sr: np.ndarray, fr: np.ndarray, integ: np.ndarray,
-             strategic: np.ndarray, integrated: np.ndarray) -> np.ndarray:
-        """Solution fit: complementary (min) across the inputs a deal needs, or additive (mean)."""
+             strategic: np.ndarray, integrated: np.ndarray, bonus: Any = 0.0) -> np.ndarray:
+        """Solution fit: complementary (min) across the inputs a deal needs, or additive (mean).
+
+        ``bonus`` is the sharpening of a bid that passed an LTC review (capped at fit 1).
+        """
         kf = 0.85 + 0.15 * self.knowledge / (1.0 + self.knowledge)
         one = np.ones(np.broadcast_shapes(np.shape(pitch), np.shape(sr), np.shape(fr),
                                           np.shape(integ)))
@@ -558,10 +592,12 @@ class Firm(mesa.Model):
                   np.where(integrated, fr, one),
                   np.where(integrated, integ, one)]
         if bool(self.mk["complementary_fit"]):
-            return kf * np.minimum.reduce(inputs)
-        count = (1 + strategic * (1 + needs_sr) + 2 * integrated).astype(float)
-        total = sum(inputs) - (4 - count) * 1.0
-        return kf * np.where(count > 1, total / np.maximum(count - 1, 1), 1.0)
+            fit = kf * np.minimum.reduce(inputs)
+        else:
+            count = (1 + strategic * (1 + needs_sr) + 2 * integrated).astype(float)
+            total = sum(inputs) - (4 - count) * 1.0
+            fit = kf * np.where(count > 1, total / np.maximum(count - 1, 1), 1.0)
+        return np.minimum(1.0, fit + bonus)
 
     def _credibility(self, a: np.ndarray, fr_ratio: np.ndarray, integrated: np.ndarray
                      ) -> np.ndarray:
@@ -690,7 +726,7 @@ class Firm(mesa.Model):
         integ_c = self._integration(cd[..., t["coordination"]] / ctx["coord_need"][o][:, None],
                                     acc.team[a][:, None])
         fit_c = self._fit(pitch_c, ctx["sr_ratio"][pos][:, None], ctx["fr_ratio"][pos][:, None],
-                          integ_c, strat[:, None], integ[:, None])
+                          integ_c, strat[:, None], integ[:, None], ctx["bonus"][pos][:, None])
         won_c = u[:, None] < self._atc_prob(rel_c, fit_c, cred[:, None], disc[:, None],
                                              comp[:, None])
         dw = won_c.astype(float) - won[:, None]
@@ -746,11 +782,11 @@ class Firm(mesa.Model):
                 ratio = np.minimum(part_ratio, other[q])
                 if kind == "sr":
                     f = self._fit(ctx["pitch"][q], ratio, ctx["fr_ratio"][q],
-                                  ctx["integration"][q], strat[j], integ[j])
+                                  ctx["integration"][q], strat[j], integ[j], ctx["bonus"][q])
                     cr_ = cred[j]
                 else:
                     f = self._fit(ctx["pitch"][q], ctx["sr_ratio"][q], ratio,
-                                  ctx["integration"][q], strat[j], integ[j])
+                                  ctx["integration"][q], strat[j], integ[j], ctx["bonus"][q])
                     cr_ = self._credibility(a[j], ratio, integ[j])
                 w = u[j] < self._atc_prob(rel[j], f, cr_, disc[j], comp[j])
                 dw_g = w.astype(float) - won[j]

@@ -124,6 +124,9 @@ class Deals:
         "u_atb": float,
         "u_atc": float,
         "u_late": float,
+        "z_review": float,
+        "sharpened": bool,
+        "reviewed_out": bool,
     }
 
     def __init__(self, capacity: int = 1024) -> None:

@@ -21,8 +21,8 @@ from sim.config import config_dir, group_options, load_config
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "docs" / "parameter_sources.yaml"
 TABLE = ROOT / "docs" / "parameters.md"
-GROUPS = ("scheme", "org", "tiering", "size", "market", "firm", "behavior", "calibration",
-          "theory")
+GROUPS = ("scheme", "org", "tiering", "size", "market", "process", "firm", "behavior",
+          "calibration", "theory")
 
 
 def leaves(node: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:

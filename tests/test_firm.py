@@ -83,3 +83,20 @@ def test_every_design_runs_and_metrics_are_finite(scheme, org, tiering):
     bad = {k: v for k, v in m.items() if not np.isfinite(v)}
     assert not bad
     assert 0 <= m["collaboration_index"] <= 1 and 0 <= m["win_rate"] <= 1
+
+
+def test_ltc_gate_reviews_withdraw_weak_deals_and_sharpen_the_rest():
+    off = run(small("seed=2", "months=18"), keep_deals=True).deals
+    on = run(small("seed=2", "months=18", "process.ltc_gates=true",
+                   "process.review_threshold=0.7"), keep_deals=True).deals
+    assert off is not None and on is not None
+    assert not off["reviewed_out"].any() and not off["sharpened"].any()
+    assert on["reviewed_out"].any() and on["sharpened"].any()
+    assert (on["stage"][on["reviewed_out"]] == LOST).all()
+    assert not (on["reviewed_out"] & on["sharpened"]).any()
+
+
+def test_learning_settles_by_the_last_year():
+    """Convergence diagnostic at default settings: mean effort vectors drift < 0.03 a month."""
+    m = run(load_config(["seed=1"])).metrics
+    assert m["convergence_drift"] < 0.03, m["convergence_drift"]
