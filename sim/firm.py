@@ -776,8 +776,14 @@ class Firm(mesa.Model):
                 elsewhere = parts["group"] != g
                 other = np.ones(open_.size)
                 np.minimum.at(other, parts["deal"][elsewhere], parts["ratio"][elsewhere])
-                total = parts["supply"][g] - e_now[members][:, None] + cr[members]  # (m, KG)
-                part_ratio = np.minimum(1.0, total[:, :, None] * parts["share"][sel]
+                # Only candidates that change one's support change the group's supply; the rest
+                # leave every outcome as realised (Δ = 0 exactly), so they are skipped.
+                change = cr[members] - e_now[members][:, None]  # (m, KG)
+                mi, ci = np.nonzero(change != 0)
+                if mi.size == 0:
+                    continue
+                total = parts["supply"][g] + change[mi, ci]  # (n,)
+                part_ratio = np.minimum(1.0, total[:, None] * parts["share"][sel]
                                         / np.maximum(parts["need"][sel], 1e-12))
                 ratio = np.minimum(part_ratio, other[q])
                 if kind == "sr":
@@ -790,8 +796,9 @@ class Firm(mesa.Model):
                     cr_ = self._credibility(a[j], ratio, integ[j])
                 w = u[j] < self._atc_prob(rel[j], f, cr_, disc[j], comp[j])
                 dw_g = w.astype(float) - won[j]
-                profit[members] += (dw_g * value[j] * (m_rate[j] - disc[j])).sum(axis=-1)
-                team_rev[members] += (dw_g * value[j] * (1 - disc[j])).sum(axis=-1)
+                rows = members[mi]  # (member, candidate) pairs are unique
+                profit[rows, ci] += (dw_g * value[j] * (m_rate[j] - disc[j])).sum(axis=-1)
+                team_rev[rows, ci] += (dw_g * value[j] * (1 - disc[j])).sum(axis=-1)
             out[ROLES[r]] = {"profit": profit, "team_revenue": team_rev}
         return out
 
