@@ -207,7 +207,7 @@ class Firm(mesa.Model):
                for r in (SALES, RND, SUPPLY)]
         target_rev = float(cal["on_target_monthly"]["sales"]["revenue"])
         self.triangle_plan = "_triangle"
-        self.scheme.plans  # noqa: B018 - schemes are frozen; the triangle plan lives beside them
+        # Schemes are frozen; the triangle plan lives beside the scheme's plans.
         self.plans_extra = {
             "_triangle": build_plan(
                 {"kind": "team_scorecard", "weights": {"team_revenue": 1.0},
@@ -299,7 +299,7 @@ class Firm(mesa.Model):
         # 3-4. support and gates ------------------------------------------------------------------
         d = self.deals
         open_ = np.flatnonzero((d.stage <= ATC) & (d.created < t) & ~d.run_rate)
-        ctx = self._deal_context(open_, eff, rel_before)
+        ctx = self._deal_context(open_, eff)
         p = self._gate_probability(open_, ctx, discount)
         stage = d.stage[open_]
         u = np.where(stage == ATI, d.u_ati[open_], np.where(stage == ATB, d.u_atb[open_],
@@ -315,12 +315,11 @@ class Firm(mesa.Model):
         d.data["discount"][won] = discount[d.owner[won]]
         self._review(open_[passed & (stage == ATB)], ctx, passed & (stage == ATB), discount)
         run_rev = self._run_rate(eff[SALES][:, self._task(SALES, "volume")])
-        rr = d.add(account=np.full(run_rev.size, -1), owner=np.arange(run_rev.size),
+        d.add(account=np.full(run_rev.size, -1), owner=np.arange(run_rev.size),
                    value=run_rev, lines=np.zeros(run_rev.size, dtype=np.int64),
                    margin_rate=np.full(run_rev.size, float(mk["run_rate_margin"])),
                    created=np.full(run_rev.size, t), stage=np.full(run_rev.size, WON),
                    booked=np.full(run_rev.size, t), run_rate=np.ones(run_rev.size, bool))
-        del rr
 
         # 5. delivery and cash --------------------------------------------------------------------
         self._deliver(t, eff)
@@ -460,8 +459,7 @@ class Firm(mesa.Model):
         pos = np.searchsorted(strategic, np.maximum(self.sr_line[people], 0))
         return np.where(self.team[people] >= 0, self.team[people], self.n_triangles + pos)
 
-    def _deal_context(self, open_: np.ndarray, eff: list[np.ndarray], rel_before: np.ndarray
-                      ) -> dict[str, np.ndarray]:
+    def _deal_context(self, open_: np.ndarray, eff: list[np.ndarray]) -> dict[str, Any]:
         """Support, pitch, integration, fit and credibility of open deals this month."""
         acc, d, _mk, firm = self.accounts, self.deals, self.mk, self.cfg["firm"]
         a, owner = d.account[open_], d.owner[open_]
@@ -493,7 +491,6 @@ class Firm(mesa.Model):
         ctx["cred"] = self._credibility(a, fr_ratio, integ)
         ctx["support"] = np.where(integ | (need_sr > 0), np.minimum(
             np.where(need_sr > 0, sr_ratio, 1.0), np.where(need_fr > 0, fr_ratio, 1.0)), np.nan)
-        del rel_before
         return ctx
 
     def _priority(self, open_: np.ndarray, view: np.ndarray) -> np.ndarray:
