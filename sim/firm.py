@@ -114,7 +114,7 @@ class Firm(mesa.Model):
         envy = float(firm["envy"])
         guilt = float(firm["guilt"])
         self.plan_of_role: list[list[str]] = [list(self.scheme.roles[r].plans) for r in ROLES]
-        self._setup_org(cfg["org"], cfg["tiering"])
+        self._setup_org(cfg["org"])
         self.plans: dict[str, Plan] = dict(self.scheme.plans)
         self._setup_triangle_pay(cfg["org"])
         for r, role in enumerate(ROLES):
@@ -178,7 +178,7 @@ class Firm(mesa.Model):
         names = self.plan_of_role[r]
         return self.scheme.plans[names[0]] if names else None
 
-    def _setup_org(self, org: Mapping[str, Any], tiering: Mapping[str, Any]) -> None:
+    def _setup_org(self, org: Mapping[str, Any]) -> None:
         n_s = self.heads["sales"]
         self.design = str(org["design"])
         n_tri = round(float(org["triangle_share"]) * n_s) if self.design == "iron_triangle" else 0
@@ -331,8 +331,8 @@ class Firm(mesa.Model):
         cand = [self.spaces[r].candidates(eff[r]) for r in range(4)]
         delta = self._counterfactual_deltas(atc, open_, ctx, eff, cand, discount, rel_before)
         measures, cand_m = self._measures(eff, cand, booked, delta, new_accounts)
-        pay, cand_pay, disc_pay = self._pay(measures, cand_m, delta)
-        self._learn(states, eff, chosen, cand, pay, cand_pay, disc_pay, disc_idx)
+        pay, cand_pay, disc_pay = self._pay(measures, cand_m)
+        self._learn(states, chosen, cand, pay, cand_pay, disc_pay, disc_idx)
         self._attrition(pay)
         self._record(t, eff, pay, discount)
         self.month += 1
@@ -905,7 +905,7 @@ class Firm(mesa.Model):
             plans.update(self.plans_extra)
         return plans
 
-    def _pay(self, realised: dict[str, Any], cands: dict[str, Any], delta: Any
+    def _pay(self, realised: dict[str, Any], cands: dict[str, Any]
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """This month's pay, and counterfactual pay for effort and discount candidates."""
         groups = self._plan_groups()
@@ -955,9 +955,8 @@ class Firm(mesa.Model):
             out.append(ref[:, None])
         return out
 
-    def _learn(self, states: list[np.ndarray], eff: list[np.ndarray], chosen: list[np.ndarray],
-               cand: list[np.ndarray], pay: np.ndarray, cf: np.ndarray, cfd: np.ndarray,
-               disc_idx: np.ndarray) -> None:
+    def _learn(self, states: list[np.ndarray], chosen: list[np.ndarray], cand: list[np.ndarray],
+               pay: np.ndarray, cf: np.ndarray, cfd: np.ndarray, disc_idx: np.ndarray) -> None:
         refs = self._reference_pay(pay)
         for r in range(4):
             rows = self.idx[r]
