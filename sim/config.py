@@ -127,6 +127,7 @@ def validate(cfg: DictConfig) -> None:
     if "behavior" in cfg:
         _validate_learner(cfg, "behavior.learner")
         _expect_number(cfg, "behavior.grid_step", low=0.0, low_open=True, high=1.0)
+        _expect_number(cfg, "behavior.ratchet_discount", low=0.0, high=1.0)
 
 
 def _expect_number(cfg: DictConfig, key: str, low: float | None = None,

@@ -153,6 +153,7 @@ class Firm(mesa.Model):
             self.discount_space, lp, np.full((self.heads["sales"], 1), dmax / 5)
         )
         self.plan_state = {name: plan.initial_state(self.n) for name, plan in self.plans.items()}
+        self.ratchet_discount = float(cfg["behavior"]["ratchet_discount"])
         self.salary = np.array([self.scheme.roles[ROLES[r]].salary for r in self.role])
         self.outside = self._outside_options(cfg)
         self._assign_accounts(float(mk["prospect_share"]))
@@ -923,6 +924,8 @@ class Firm(mesa.Model):
             before = self.plan_state[name]
             p, after = plan.pay(ev, before, g)
             c = plan.counterfactual(ev, cands["effort"][plan.crediting], before, g)
+            c = c + plan.next_period_value(ev, cands["effort"][plan.crediting], before, g,
+                                           self.ratchet_discount)
             c_d = plan.counterfactual(ev, cands["discount"][plan.crediting], before, g)
             self._next_features[name] = plan.next_features(before, cands["effort"][plan.crediting])
             self.plan_state[name] = after

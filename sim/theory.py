@@ -71,6 +71,8 @@ class ReducedModel(mesa.Model):
             different productivity).
         prior: Starting effort per task, ``(K,)``.
         seed: The run's seed.
+        ratchet_discount: Per-year weight of next period's pay when this period's result moves
+            the next target (ratcheted plans only).
     """
 
     def __init__(
@@ -85,12 +87,14 @@ class ReducedModel(mesa.Model):
         baseline: float | np.ndarray,
         prior: Sequence[float],
         seed: int,
+        ratchet_discount: float = 0.9,
     ) -> None:
         streams = spawn_streams(seed)
         super().__init__(rng=streams["prior"])
         self.plan = plan
         self.space = space
         self.sigma = float(sigma)
+        self.ratchet_discount = float(ratchet_discount)
         self.baseline = np.broadcast_to(np.asarray(baseline, dtype=float), (n_people,))[:, None]
         self._shocks = streams["shocks"]
         self._learning = streams["learning"]
@@ -125,12 +129,14 @@ class ReducedModel(mesa.Model):
         cand_measures = {m: v.reshape(n, k * g) for m, v in self._measures(cand_out).items()}
         cand_pay = plan.counterfactual(measures, cand_measures, self.state, self.groups)
         cand_pay = cand_pay.reshape(n, k, g)
+        future = plan.next_period_value(measures, cand_measures, self.state, self.groups,
+                                        self.ratchet_discount).reshape(n, k, g)
         after = None
         if self.states.n_states > 1:
             after = self.states.index(*plan.next_features(self.state, cand_measures))
             after = after.reshape(n, k, g)
         self.last_pay, self.state = plan.pay(measures, self.state, self.groups)
-        utility = learner.utility(cand, cand_pay)
+        utility = learner.utility(cand, cand_pay) + future
         learner.update(utility, chosen, pay=cand_pay, state=here, next_state=after)
         self.decision_state = self.states.index(*plan.decision_features(self.state))
 
@@ -148,6 +154,7 @@ def learn(
     periods: int = 500,
     window: float = 0.25,
     seed: int = 0,
+    ratchet_discount: float = 0.9,
 ) -> LearnedPolicy:
     """Run a reduced environment and return the learned mean policy.
 
@@ -163,6 +170,7 @@ def learn(
         periods: Periods to run.
         window: Share of final periods over which the mean policy is averaged.
         seed: Seed of the run.
+        ratchet_discount: Per-year weight of next period's pay (ratcheted plans).
 
     Returns:
         The learned policy.
@@ -179,6 +187,7 @@ def learn(
         baseline=baseline,
         prior=prior,
         seed=seed,
+        ratchet_discount=ratchet_discount,
     )
     start = periods - max(1, round(window * periods))
     acc = np.zeros((n_people, space.n_tasks))

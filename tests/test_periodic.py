@@ -94,3 +94,25 @@ def test_threshold_and_cap_make_people_give_up_or_coast(other):
     assert mean - half > 0.25, gaps
     cmean, chalf = mean_ci(np.array(control))
     assert abs(cmean) + chalf < 0.02, control
+
+
+def _ratchet_effort(rho: float, discount: float) -> float:
+    plan = build_plan({"kind": "target_bonus", "weights": {"output": 1.0},
+                       "target": {"output": 12.0}, "bonus": 6.0,
+                       "curve": [[0.0, 0.0], [2.5, 2.5]], "period": 12, "ratchet": rho})
+    res = learn(plan, SPACE, PARAMS, n_people=20, periods=60, baseline=0.5, sigma=0.2,
+                prior=[0.2], seed=5, window=0.5, ratchet_discount=discount)
+    return float(res.effort[0])
+
+
+def test_ratchets_make_people_hold_back():
+    """M4: the more of this year's result the next target takes (ρ), the less effort.
+
+    People value next year's pay under the next target (the plan's own next_targets and
+    payout), discounted at the stated 0.9 a year; with that valuation switched off (discount 0)
+    the ratchet changes nothing (the ablation).
+    """
+    e = [_ratchet_effort(rho, 0.9) for rho in (0.0, 0.5, 1.0)]
+    assert e[0] > e[1] + 0.1 and e[1] > e[2] + 0.1, e
+    blind = [_ratchet_effort(rho, 0.0) for rho in (0.0, 1.0)]
+    assert abs(blind[0] - blind[1]) < 0.01, blind

@@ -264,6 +264,50 @@ class Plan(ABC):
         """
         return self.accrued(cand, frac, state, groups)
 
+    def next_period_value(
+        self,
+        measures: Measures,
+        candidates: Measures,
+        state: PeriodState,
+        groups: Groups | None = None,
+        annual_discount: float = 0.9,
+    ) -> np.ndarray:
+        """Discounted change in next period's pay through the next target, per candidate (M4).
+
+        Under a ratchet this period's result moves next period's target. A candidate adds its
+        extra output to the period's result (forecast at run rate); the plan's own
+        ``next_targets`` gives the next target either way, and its own payout values next
+        period at the current pace under each target. The difference, discounted to today at
+        ``annual_discount`` per year (months until next period's payout), is what the
+        candidate costs (or earns) in the future. Zero for plans that do not ratchet.
+
+        Returns:
+            Array ``(N, M)`` in money.
+        """
+        shape = next(iter(candidates.values())).shape
+        if not self.ratcheted:
+            return np.zeros(shape)
+        month = state.month + 1
+        frac = month / self.period
+        pace = {m: (state.cum[m] + measures[m]) / frac for m in self.measures}
+        result = {m: pace[m][:, None] + candidates[m] - measures[m][:, None]
+                  for m in self.measures}
+        base = PeriodState(month=self.period, cum=pace, accrued=state.accrued,
+                           target=state.target)
+        cand = PeriodState(month=self.period, cum=result, accrued=state.accrued,
+                           target=state.target)
+        t_base = self.next_targets(base)
+        t_cand = self.next_targets(cand)
+        fresh = self.initial_state(state.accrued.shape[0])
+        nxt_base = PeriodState(month=0, cum=fresh.cum, accrued=fresh.accrued, target=t_base)
+        nxt_cand = PeriodState(month=0, cum=fresh.cum, accrued=fresh.accrued,
+                               target={m: t_cand[m] for m in self.measures})
+        pay_base = self.accrued(pace, 1.0, nxt_base, groups)
+        pay_cand = self.accrued({m: np.broadcast_to(pace[m][:, None], shape)
+                                 for m in self.measures}, 1.0, nxt_cand, groups)
+        months = (self.period - month) + self.period
+        return annual_discount ** (months / 12) * (pay_cand - pay_base[:, None])
+
     def attainment(self, cum: Measures, frac: float, state: PeriodState) -> np.ndarray | None:
         """Attainment to date against the period's target (``None`` for plans without one)."""
         return None
