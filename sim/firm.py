@@ -21,6 +21,7 @@ unless a plan pays for them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -54,6 +55,46 @@ MEASURES = ("revenue", "margin", "profit", "team_revenue", "kpi", "help", "new_a
 
 def _logistic(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
+
+
+def _threshold_sums(wins: Any, saturation: np.ndarray, supply: np.ndarray,
+                    values: tuple[np.ndarray, ...], won: np.ndarray
+                    ) -> tuple[np.ndarray, ...]:
+    """Change in won value for many candidate pooled supplies, exactly and fast.
+
+    A deal's ATC outcome only improves as its group's supply grows (support ratio, fit,
+    credibility and win probability are all non-decreasing in it, gate weights ≥ 0), so each
+    deal has a supply threshold past which it is won. Thresholds come from bisection (60 halvings,
+    to machine precision), then every candidate supply is answered with a sorted cumulative sum:
+    O((candidates + deals) · log deals) instead of O(candidates × deals).
+
+    Args:
+        wins: Outcome of every part at a per-part supply array (shape of the parts).
+        saturation: Supply above which a part's support ratio stops rising.
+        supply: Candidate pooled supplies ``(n,)``.
+        values: Per-part values to sum over the won parts.
+        won: Realised outcome per part.
+
+    Returns:
+        For each value array, the change in the won sum per candidate ``(n,)``.
+    """
+    lo = np.zeros_like(saturation)
+    hi = saturation.copy()
+    always = wins(lo)
+    never = ~wins(hi)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        ok = wins(mid)
+        hi = np.where(ok, mid, hi)
+        lo = np.where(ok, lo, mid)
+    tau = np.where(always, -np.inf, np.where(never, np.inf, hi))
+    order = np.argsort(tau, kind="stable")
+    idx = np.searchsorted(tau[order], supply, side="right")
+    out = []
+    for v in values:
+        cum = np.concatenate([[0.0], np.cumsum(v[order])])
+        out.append(cum[idx] - float((v * won).sum()))
+    return tuple(out)
 
 
 def _probit(u: np.ndarray) -> np.ndarray:
@@ -154,6 +195,12 @@ class Firm(mesa.Model):
         )
         self.plan_state = {name: plan.initial_state(self.n) for name, plan in self.plans.items()}
         self.ratchet_discount = float(cfg["behavior"]["ratchet_discount"])
+        # Pooled-support counterfactuals by supply thresholds (fast for large pools, exact for
+        # non-negative gate weights) or directly per candidate and deal; "auto" picks per group.
+        # Both give identical outcomes (tests compare them).
+        negative = any(float(w) < 0 for gate in mk["gates"].values()
+                       for k, w in gate.items() if k != "bias")
+        self.pool_method = "direct" if negative else "auto"
         self.salary = np.array([self.scheme.roles[ROLES[r]].salary for r in self.role])
         self.outside = self._outside_options(cfg)
         self._assign_accounts(float(mk["prospect_share"]))
@@ -709,6 +756,8 @@ class Firm(mesa.Model):
         strat, integ = d.strategic[dd], d.integrated[dd]
         u = d.u_atc[dd]
         won = u < self._atc_prob(rel, fit, cred, disc, comp)
+        at = {"strat": d.strategic[dd], "integ": d.integrated[dd], "u": u, "rel": rel,
+              "cred": cred, "disc": disc, "comp": comp, "account": a}
         out: dict[str, dict[str, np.ndarray]] = {}
 
         # Sales: relationship, pitch, coordination (ATC deals) and volume (run-rate orders).
@@ -781,24 +830,58 @@ class Firm(mesa.Model):
                 if mi.size == 0:
                     continue
                 total = parts["supply"][g] + change[mi, ci]  # (n,)
-                part_ratio = np.minimum(1.0, total[:, None] * parts["share"][sel]
-                                        / np.maximum(parts["need"][sel], 1e-12))
-                ratio = np.minimum(part_ratio, other[q])
-                if kind == "sr":
-                    f = self._fit(ctx["pitch"][q], ratio, ctx["fr_ratio"][q],
-                                  ctx["integration"][q], strat[j], integ[j], ctx["bonus"][q])
-                    cr_ = cred[j]
-                else:
-                    f = self._fit(ctx["pitch"][q], ctx["sr_ratio"][q], ratio,
-                                  ctx["integration"][q], strat[j], integ[j], ctx["bonus"][q])
-                    cr_ = self._credibility(a[j], ratio, integ[j])
-                w = u[j] < self._atc_prob(rel[j], f, cr_, disc[j], comp[j])
-                dw_g = w.astype(float) - won[j]
+                wins = functools.partial(self._part_wins, kind, ctx, at, parts, sel, q, j, other)
+
+                v_profit = value[j] * (m_rate[j] - disc[j])
+                v_team = value[j] * (1 - disc[j])
                 rows = members[mi]  # (member, candidate) pairs are unique
-                profit[rows, ci] += (dw_g * value[j] * (m_rate[j] - disc[j])).sum(axis=-1)
-                team_rev[rows, ci] += (dw_g * value[j] * (1 - disc[j])).sum(axis=-1)
+                # Bisection costs ~62 outcome evaluations per deal; the direct way one per
+                # candidate and deal: use thresholds when there are more candidates than that.
+                direct = self.pool_method == "direct" or (
+                    self.pool_method == "auto" and total.size <= 62)
+                if direct:
+                    dw_g = wins(total[:, None]).astype(float) - won[j]
+                    profit[rows, ci] += (dw_g * v_profit).sum(axis=-1)
+                    team_rev[rows, ci] += (dw_g * v_team).sum(axis=-1)
+                else:
+                    sat = parts["need"][sel] / np.maximum(parts["share"][sel], 1e-300)
+                    d_p, d_t = _threshold_sums(wins, sat * np.minimum(1.0, other[q]), total,
+                                               (v_profit, v_team), won[j])
+                    profit[rows, ci] += d_p
+                    team_rev[rows, ci] += d_t
             out[ROLES[r]] = {"profit": profit, "team_revenue": team_rev}
         return out
+
+    def _part_wins(self, kind: str, ctx: dict[str, Any], at: dict[str, np.ndarray],
+                   parts: dict[str, np.ndarray], sel: np.ndarray, q: np.ndarray, j: np.ndarray,
+                   other: np.ndarray, supply: np.ndarray) -> np.ndarray:
+        """ATC outcome of a group's parts if the group's pooled supply were ``supply``.
+
+        Args:
+            kind: ``sr`` or ``fr``.
+            ctx: The month's deal context.
+            at: Arrays over this month's ATC deals.
+            parts: The support parts of ``kind``.
+            sel: The group's parts at ATC.
+            q: Their deals' open positions.
+            j: Their deals' ATC positions.
+            other: Per open deal, the weakest support ratio of its parts in other groups.
+            supply: Pooled supply, broadcasting against the parts (e.g. ``(n, 1)`` or ``(p,)``).
+        """
+        part_ratio = np.minimum(1.0, supply * parts["share"][sel]
+                                / np.maximum(parts["need"][sel], 1e-12))
+        ratio = np.minimum(part_ratio, other[q])
+        strat, integ = at["strat"][j], at["integ"][j]
+        if kind == "sr":
+            f = self._fit(ctx["pitch"][q], ratio, ctx["fr_ratio"][q], ctx["integration"][q],
+                          strat, integ, ctx["bonus"][q])
+            cred = at["cred"][j]
+        else:
+            f = self._fit(ctx["pitch"][q], ctx["sr_ratio"][q], ratio, ctx["integration"][q],
+                          strat, integ, ctx["bonus"][q])
+            cred = self._credibility(at["account"][j], ratio, integ)
+        return at["u"][j] < self._atc_prob(at["rel"][j], f, cred, at["disc"][j],
+                                            at["comp"][j])
 
     # -- measures and pay -------------------------------------------------------------------------
     HELP_TASKS: ClassVar[dict[int, tuple[str, ...]]] = {

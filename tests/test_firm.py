@@ -100,3 +100,22 @@ def test_learning_settles_by_the_last_year():
     """Convergence diagnostic at default settings: mean effort vectors drift < 0.03 a month."""
     m = run(load_config(["seed=1"])).metrics
     assert m["convergence_drift"] < 0.03, m["convergence_drift"]
+
+
+@pytest.mark.parametrize("variant", [["seed=3"], ["seed=3", "scheme=gain_sharing",
+                                                  "org=iron_triangle"],
+                                     ["seed=4", "tiering=company", "scheme=gain_sharing"]])
+def test_threshold_counterfactual_equals_the_direct_one(variant):
+    """The fast pooled-support counterfactual gives exactly the direct computation's run."""
+    from sim import metrics as metrics_mod
+    from sim.firm import Firm
+    from sim.run import plain
+
+    out = {}
+    for method in ("direct", "threshold"):
+        firm = Firm(plain(small("months=20", *variant)))
+        firm.pool_method = method
+        for _ in range(20):
+            firm.step()
+        out[method] = json.dumps(metrics_mod.compute(firm), sort_keys=True)
+    assert out["direct"] == out["threshold"]
