@@ -195,6 +195,12 @@ class Firm(mesa.Model):
         )
         self.plan_state = {name: plan.initial_state(self.n) for name, plan in self.plans.items()}
         self.ratchet_discount = float(cfg["behavior"]["ratchet_discount"])
+        # Gate weights (rows ATI, ATB, ATC; columns bias, relationship, fit, credibility, price),
+        # read once: they are used for every deal and candidate every month.
+        self.gate_weights = np.array([[float(mk["gates"][g][k]) for k in
+                                       ("bias", "relationship", "fit", "credibility", "price")]
+                                      for g in ("ati", "atb", "atc")])
+        self.company_tiering = str(cfg["tiering"]["mode"]) == "company"
         # Pooled-support counterfactuals by supply thresholds (fast for large pools, exact for
         # non-negative gate weights) or directly per candidate and deal; "auto" picks per group.
         # Both give identical outcomes (tests compare them).
@@ -541,8 +547,8 @@ class Firm(mesa.Model):
             np.where(need_sr > 0, sr_ratio, 1.0), np.where(need_fr > 0, fr_ratio, 1.0)), np.nan)
         return ctx
 
-    def _priority(self, open_: np.ndarray, view: np.ndarray) -> np.ndarray:
-        """How a pool ranks open deals: one company-wide tier, or its own view (S1).
+    def _priority(self, open_: np.ndarray, deal: np.ndarray, view: np.ndarray) -> np.ndarray:
+        """How a pool ranks the support parts of open deals: company tier or its own view (S1).
 
         Under ``tiering=company`` every pool gives tier-A accounts triple weight. Under
         ``by_unit`` each pool weighs a deal by its value times the account's share of wallet *as
@@ -550,11 +556,10 @@ class Firm(mesa.Model):
         different "key accounts" and their support scatters across deals.
         """
         acc, d = self.accounts, self.deals
-        a = d.account[open_]
-        if str(self.cfg["tiering"]["mode"]) == "company":
-            return np.where(acc.tier_a[a], 3.0, 1.0)
+        if self.company_tiering:
+            return np.where(acc.tier_a[d.account[open_]], 3.0, 1.0)[deal]
         value = d.value[open_] / max(float(d.value[open_].mean()) if open_.size else 1.0, 1e-9)
-        return value * view
+        return value[deal] * view
 
     def _support_parts(self, kind: str, open_: np.ndarray, team: np.ndarray,
                        eff: list[np.ndarray]) -> dict[str, np.ndarray]:
@@ -601,9 +606,7 @@ class Firm(mesa.Model):
             people_group = np.where(self.team[people] >= 0, self.team[people], t)
             effort = eff[SUPPLY][:, self._task(SUPPLY, "bid_support")]
         supply = np.bincount(people_group, weights=effort, minlength=n_groups)
-        w = self._priority(open_, np.ones(n_open))[deal] * need
-        if str(self.cfg["tiering"]["mode"]) != "company":
-            w = w * view
+        w = self._priority(open_, deal, view) * need
         tot = np.bincount(group, weights=w, minlength=n_groups)
         share = np.where(w > 0, w / np.maximum(tot[group], 1e-12), 0.0)
         ratio = np.minimum(1.0, supply[group] * share / np.maximum(need, 1e-12))
@@ -656,21 +659,16 @@ class Firm(mesa.Model):
         return self._prob(stage, ctx["rel"], ctx["fit"], ctx["cred"], disc,
                           self.accounts.competitor[d.account[open_]])
 
-    def _weights(self, gate: str) -> np.ndarray:
-        g = self.mk["gates"][gate]
-        return np.array([float(g[k]) for k in ("bias", "relationship", "fit", "credibility",
-                                                 "price")])
-
     def _prob(self, stage: np.ndarray, rel: np.ndarray, fit: np.ndarray, cred: np.ndarray,
               disc: np.ndarray, comp: np.ndarray) -> np.ndarray:
         """Pass probability of deals at their gate (arrays over deals)."""
-        w = np.stack([self._weights(g) for g in ("ati", "atb", "atc")])[np.asarray(stage, int)]
+        w = self.gate_weights[np.asarray(stage, int)]
         z = w[:, 0] + w[:, 1] * rel + w[:, 2] * fit + w[:, 3] * cred + w[:, 4] * disc - comp
         return _logistic(z)
 
     def _atc_prob(self, rel: Any, fit: Any, cred: Any, disc: Any, comp: Any) -> np.ndarray:
         """ATC pass probability; arguments broadcast (used for counterfactual candidates)."""
-        w = self._weights("atc")
+        w = self.gate_weights[ATC]
         return _logistic(w[0] + w[1] * rel + w[2] * fit + w[3] * cred + w[4] * disc - comp)
 
     # -- delivery and cash ------------------------------------------------------------------------
@@ -1027,8 +1025,8 @@ class Firm(mesa.Model):
         mean_ar = pay[sales].mean() if sales.size else 0.0
         others = np.concatenate([self.idx[RND], self.idx[SUPPLY]])
         mean_other = pay[others].mean() if others.size else 0.0
-        tri_ar = np.full(self.n_triangles, mean_ar)
-        tri_ar[:] = pay[sales[: self.n_triangles]]
+        # Triangle t is led by AR t; index n_triangles stands for "no triangle".
+        by_team = np.append(pay[sales[: self.n_triangles]], mean_ar)
         out = []
         for r in range(4):
             rows = self.idx[r]
@@ -1036,8 +1034,7 @@ class Firm(mesa.Model):
                 ref = np.full(rows.size, mean_other)
             else:
                 team = self.team[rows]
-                ref = np.where(team >= 0, tri_ar[np.maximum(team, 0)] if self.n_triangles else
-                               mean_ar, mean_ar)
+                ref = by_team[np.where(team >= 0, team, self.n_triangles)]
             out.append(ref[:, None])
         return out
 
@@ -1097,7 +1094,7 @@ class Firm(mesa.Model):
             sp = self.spaces[r]
             hidx = [sp.tasks.index(x) for x in self.HELP_TASKS[r]]
             help_share.append(eff[r][:, hidx].sum(axis=1))
-        hs = np.concatenate(help_share) / 1.0
+        hs = np.concatenate(help_share)  # budget is 1: effort is already a share
         s = eff[SALES]
         vol = s[:, self._task(SALES, "volume")] / np.maximum(s.sum(axis=1), 1e-12)
         self.records.append({
