@@ -92,6 +92,26 @@ def test_periodic_means_accrual_sums_to_period_payout(kind, i):
 
 
 @pytest.mark.parametrize(("kind", "i"), CASES)
+@pytest.mark.parametrize("factor", [0.5, 1.3])
+def test_scaled_plan_pays_factor_times_as_much(kind, i, factor):
+    """The pay-raise policy's contract: same shape, every payout times the factor."""
+    plan = make(kind, i)
+    raised = plan.scaled(factor)
+    assert type(raised) is type(plan)
+    assert raised.scaled(1 / factor).to_config().keys() == plan.to_config().keys()
+    months = months_of(plan, np.random.default_rng(7))
+    base, _, _ = run_period(plan, months, groups_for())
+    more, _, _ = run_period(raised, months, groups_for())
+    assert more == pytest.approx(factor * base, rel=1e-9, abs=1e-12)
+    assert base.sum() > 0  # the example pays something, so the check has teeth
+
+
+def test_scaled_refuses_a_non_positive_factor():
+    with pytest.raises(PlanError, match="factor must be > 0"):
+        make("commission", 0).scaled(0.0)
+
+
+@pytest.mark.parametrize(("kind", "i"), CASES)
 def test_accrued_pay_is_never_negative(kind, i):
     plan = make(kind, i)
     rng = np.random.default_rng(3)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -155,6 +155,32 @@ class Plan(ABC):
             "crediting": self.crediting,
             "clawback": self.clawback,
         }
+
+    #: Fields holding money (or money per unit of a measure): scaling all of them by ``f``
+    #: scales every payout by ``f`` (see :meth:`scaled`).
+    pay_fields: ClassVar[tuple[str, ...]] = ()
+
+    def scaled(self, factor: float) -> Plan:
+        """The same plan paying ``factor`` times as much for the same results.
+
+        Used by the firm's pay-raise policy (``firm.rate_raise``): a raise scales rates, bonuses,
+        caps and hurdles together, so the plan's shape (thresholds, tiers, curve) is unchanged.
+
+        Args:
+            factor: Positive multiplier of every payout.
+        """
+        if not factor > 0:
+            raise PlanError(f"{self.kind}: a pay scale factor must be > 0, got {factor}")
+        changes: dict[str, Any] = {}
+        for name in self.pay_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, Mapping):
+                changes[name] = {k: factor * v for k, v in value.items()}
+            else:
+                changes[name] = factor * value
+        return replace(self, **changes)
 
     def to_config(self) -> dict[str, Any]:
         """The plan as a plain mapping that :func:`sim.plans.build_plan` accepts."""

@@ -6,7 +6,7 @@ Each person's pay depends only on their own credited measures (``scope = "indivi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -39,6 +39,7 @@ class Commission(Plan):
     kind = "commission"
     scope = "individual"
     budget_balanced = False
+    pay_fields = ("rate", "cap")
 
     measure: str = "revenue"
     rate: float = 0.0
@@ -61,6 +62,13 @@ class Commission(Plan):
             raise PlanError("commission.tiers: rates must be ≥ 0")
         if self.tier_style == "retroactive" and (np.diff(table[1]) < 0).any():
             raise PlanError("commission.tiers: retroactive rates must not fall (pay would drop)")
+
+    def scaled(self, factor: float) -> Commission:
+        """Rates (every tier's) and the cap times ``factor``; tier starts unchanged."""
+        plan = super().scaled(factor)
+        assert isinstance(plan, Commission)
+        tiers = tuple((float(a), factor * float(r)) for a, r in self.tiers)
+        return replace(plan, tiers=tiers) if tiers else plan
 
     @property
     def table(self) -> tuple[np.ndarray, np.ndarray]:
@@ -130,6 +138,7 @@ class TargetBonus(Plan):
     kind = "target_bonus"
     scope = "individual"
     budget_balanced = False
+    pay_fields = ("bonus",)
 
     weights: Mapping[str, float] = field(default_factory=lambda: {"kpi": 1.0})
     target: Mapping[str, float] = field(default_factory=lambda: {"kpi": 1.0})
@@ -230,6 +239,7 @@ class QuotaBonus(Plan):
     kind = "quota_bonus"
     scope = "individual"
     budget_balanced = False
+    pay_fields = ("bonus",)
 
     measure: str = "revenue"
     quota: float = 1.0

@@ -210,6 +210,7 @@ class GainSharing(PoolPlan):
     kind = "gain_sharing"
     scope = "pool"
     budget_balanced = True
+    pay_fields = ("base", "deduction")
 
     base: Mapping[str, float] = field(default_factory=lambda: {"profit": 0.1})
     deduction: float = 0.0
@@ -263,6 +264,7 @@ class TeamScorecard(PoolPlan):
     kind = "team_scorecard"
     scope = "team"
     budget_balanced = True
+    pay_fields = ("bonus",)
 
     weights: Mapping[str, float] = field(default_factory=lambda: {"revenue": 1.0})
     target: Mapping[str, float] = field(default_factory=lambda: {"revenue": 1.0})
