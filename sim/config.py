@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -128,6 +128,14 @@ def validate(cfg: DictConfig) -> None:
         _validate_learner(cfg, "behavior.learner")
         _expect_number(cfg, "behavior.grid_step", low=0.0, low_open=True, high=1.0)
         _expect_number(cfg, "behavior.ratchet_discount", low=0.0, high=1.0)
+        _expect_number(cfg, "behavior.time_discount", low=0.0, high=1.0)
+        frozen = OmegaConf.select(cfg, "behavior.frozen")
+        if frozen is not None:
+            from sim.scheme import ROLES
+
+            if not isinstance(frozen, ListConfig | list) or any(r not in ROLES for r in frozen):
+                raise ConfigError(f"behavior.frozen: must be a list of roles from "
+                                  f"{', '.join(ROLES)}, got {frozen!r}")
 
 
 def _expect_number(cfg: DictConfig, key: str, low: float | None = None,
@@ -209,6 +217,12 @@ def _validate_firm(cfg: DictConfig) -> None:
         for key in ("strategic_needs_sr", "complementary_fit"):
             _expect_bool(cfg, f"market.{key}")
         _expect_share(cfg, "market.max_discount", low_open=True)
+        for key in ("timing_control", "pull_discount", "slip_loss"):
+            _expect_share(cfg, f"market.{key}")
+    if OmegaConf.select(cfg, "firm.rate_raise") is not None:
+        _expect_bool(cfg, "firm.rate_raise.enabled")
+        _expect_share(cfg, "firm.rate_raise.trigger", low_open=True)
+        _expect_number(cfg, "firm.rate_raise.step", low=0.0, low_open=True)
     if "firm" in cfg and "size" in cfg:
         from sim.scheme import ROLES
 

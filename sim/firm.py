@@ -193,8 +193,18 @@ class Firm(mesa.Model):
         self.discount_learner = Learner(
             self.discount_space, lp, np.full((self.heads["sales"], 1), dmax / 5)
         )
+        # Deal timing (M3): -1 slip won deals a month, 0 natural, +1/+2 pull deals in.
+        # It depends on where the AR stands in the pay period, so it has the AR's states.
+        self.timing_space = EffortSpace(("timing",), 3.0, 1.0, np.zeros((1, 1)))
+        sales_states = self.state_spaces[SALES]
+        self.timing_learner = Learner(
+            self.timing_space, lp, np.ones((self.heads["sales"], 1)),
+            n_states=sales_states.n_states, state_groups=sales_states.groups())
         self.plan_state = {name: plan.initial_state(self.n) for name, plan in self.plans.items()}
         self.ratchet_discount = float(cfg["behavior"]["ratchet_discount"])
+        # Ablation switch: roles whose people never update (they keep the job description's
+        # split and the starting discount), to separate one role's response from the others'.
+        self.frozen = frozenset(str(r) for r in cfg["behavior"]["frozen"])
         # Gate weights (rows ATI, ATB, ATC; columns bias, relationship, fit, credibility, price),
         # read once: they are used for every deal and candidate every month.
         self.gate_weights = np.array([[float(mk["gates"][g][k]) for k in
@@ -220,9 +230,12 @@ class Firm(mesa.Model):
         self.effort_mean_log: list[np.ndarray] = []
         self.hires = 0
         self.leavers = 0
-        self.sales_quits = 0
-        self.rate_raises = 0
         self.complaints = 0
+        self._month_quits = 0
+        self.effort_total_log: list[np.ndarray] = []
+        self.knowledge_log: list[float] = []
+        # Per pooled plan and month: pay to each pool that has members (trap detection).
+        self.pool_log: dict[str, list[np.ndarray]] = {}
         self.last_pay = np.zeros(self.n)
         self.last_effort: list[np.ndarray] = [np.tile(p, (i.size, 1)) for p, i in
                                               zip(self.priors, self.idx, strict=True)]
@@ -337,6 +350,9 @@ class Firm(mesa.Model):
             chosen.append(c)
         disc_eff, disc_idx = self.discount_learner.act(self.rng_learning)
         discount = disc_eff[:, 0]
+        tim_eff, tim_idx = self.timing_learner.act(self.rng_learning, states[SALES])
+        timing = np.rint(tim_eff[:, 0]).astype(np.intp) - 1
+        self._timing_now = timing
         self.last_effort = eff
 
         # 2. market -------------------------------------------------------------------------------
@@ -359,15 +375,24 @@ class Firm(mesa.Model):
         u = np.where(stage == ATI, d.u_ati[open_], np.where(stage == ATB, d.u_atb[open_],
                                                             d.u_atc[open_]))
         passed = u < p
+        tm = self._timing(open_, ctx, passed, stage, timing, discount)
+        self._tm = tm
+        passed &= ~tm["slip_lost"]
         d.data["support_ratio"][open_] = ctx["support"]
-        won = open_[passed & (stage == ATC)]
-        d.data["stage"][open_[~passed]] = LOST
-        adv = open_[passed & (stage < ATC)]
+        on_time = passed & (stage == ATC) & ~tm["slip"]
+        won = open_[on_time | tm["pull_won"]]
+        d.data["stage"][open_[~passed | (tm["pull"] & ~tm["pull_won"])]] = LOST
+        adv = open_[passed & (stage < ATC) & ~tm["pull"]]
         d.data["stage"][adv] += 1
         d.data["stage"][won] = WON
         d.data["booked"][won] = t
         d.data["discount"][won] = discount[d.owner[won]]
-        self._review(open_[passed & (stage == ATB)], ctx, passed & (stage == ATB), discount)
+        pulled = open_[tm["pull_won"]]
+        d.data["discount"][pulled] = tm["pull_discount"][tm["pull_won"]]
+        d.data["pulled"][pulled] = True
+        d.data["slipped"][open_[tm["slip"]]] = True
+        review = passed & (stage == ATB) & ~tm["pull"]
+        self._review(open_[review], ctx, review, discount)
         run_rev = self._run_rate(eff[SALES][:, self._task(SALES, "volume")])
         d.add(account=np.full(run_rev.size, -1), owner=np.arange(run_rev.size),
                    value=run_rev, lines=np.zeros(run_rev.size, dtype=np.int64),
@@ -387,6 +412,7 @@ class Firm(mesa.Model):
         measures, cand_m = self._measures(eff, cand, booked, delta, new_accounts)
         pay, cand_pay, disc_pay = self._pay(measures, cand_m)
         self._learn(states, chosen, cand, pay, cand_pay, disc_pay, disc_idx)
+        self._learn_timing(states[SALES], timing, tim_idx)
         self._attrition(pay)
         self._record(t, eff, pay, discount)
         self.month += 1
@@ -394,6 +420,29 @@ class Firm(mesa.Model):
             acc.revenue_last_year = acc.revenue_ytd.copy()
             acc.revenue_ytd[:] = 0.0
             self._retier(self.cfg["tiering"])
+            self._raise_policy()
+
+    def _raise_policy(self) -> None:
+        """Raise sales pay at fiscal year end when too many ARs earn below their outside option.
+
+        The stated, switchable policy of S6 ("press the firm to raise commission rates", M6):
+        with ``firm.rate_raise.enabled``, if at least ``trigger`` of the ARs' smoothed pay is below
+        their outside option, every plan that pays only sales is replaced by the same plan paying
+        ``1 + step`` times as much (:meth:`sim.plans.Plan.scaled`). Plans shared with other roles
+        are left alone. Each raise counts in ``rate_pressure``.
+        """
+        policy = self.cfg["firm"]["rate_raise"]
+        if not bool(policy["enabled"]) or not hasattr(self, "pay_smooth"):
+            return
+        sales = self.idx[SALES]
+        below = float((self.pay_smooth[sales] < self.outside[sales]).mean())
+        if below < float(policy["trigger"]):
+            return
+        factor = 1.0 + float(policy["step"])
+        for name in self.plans:
+            if self.scheme.members(name) == ("sales",):
+                self.plans[name] = self.plans[name].scaled(factor)
+        self.records[-1]["rate_raises"] = 1.0  # the year-end month's record
 
     # -- market pieces ----------------------------------------------------------------------------
     def _relationships(self, e_rel: np.ndarray) -> None:
@@ -460,13 +509,15 @@ class Firm(mesa.Model):
         bits = self.rng_market.random((m, len(lines.names))) < 0.5
         needs = ((acc.needs[hit][:, None] >> np.arange(len(lines.names))) & 1).astype(bool)
         bits &= needs
-        first = np.argmax(needs, axis=1)
-        bits[np.arange(m), first] |= ~bits.any(axis=1)
+        # A deal always has a line: if the coin flips picked none, one of the account's needed
+        # lines at random (not the first, which would tilt single-line deals to one line).
+        pick = np.argmax(self.rng_market.random((m, len(lines.names))) * needs, axis=1)
+        bits[np.arange(m), pick] |= ~bits.any(axis=1)
         mask = (bits * (1 << np.arange(len(lines.names)))).sum(axis=1).astype(np.int64)
         n_lines = bits.sum(axis=1)
         strategic = lines.mask_strategic(mask)
         n_strat = (bits * lines.strategic).sum(axis=1)
-        u = self.rng_customer.random((m, 5))
+        u = self.rng_customer.random((m, 7))
         owner = acc.owner[hit]
         stage = np.where(owner >= 0, ATI, LOST)  # nobody covers a prospect: the competitor wins
         self.deals.add(
@@ -476,7 +527,7 @@ class Firm(mesa.Model):
             fr_need=float(mk["fr_need"]) * n_lines * (n_lines >= 2),
             created=np.full(m, t), stage=stage.astype(np.int8),
             u_ati=u[:, 0], u_atb=u[:, 1], u_atc=u[:, 2], u_late=u[:, 3],
-            z_review=_probit(u[:, 4]),
+            z_review=_probit(u[:, 4]), u_timing=u[:, 5], u_slip=u[:, 6],
         )
 
     def _run_rate(self, e_vol: np.ndarray) -> np.ndarray:
@@ -505,6 +556,84 @@ class Firm(mesa.Model):
         d.data["stage"][reviewed[drop]] = LOST
         d.data["reviewed_out"][reviewed[drop]] = True
         d.data["sharpened"][reviewed[~drop]] = True
+
+    def _timing(self, open_: np.ndarray, ctx: dict[str, Any], passed: np.ndarray,
+                stage: np.ndarray, timing: np.ndarray, discount: np.ndarray
+                ) -> dict[str, np.ndarray]:
+        """Deal timing this month (M3, M7), over the open deals.
+
+        A deal's natural close month is its ATC month. On the share ``market.timing_control`` of
+        deals the AR controls timing: *slip* (``timing = -1``) holds a deal that would close now
+        at ATC for a month, at a risk ``market.slip_loss`` of losing it then (once per deal);
+        *pull in* by ``timing = k ≥ 1`` months closes now every deal up to ``k`` months from its
+        natural close, each passing its remaining gates on its own draws now, at the discount plus
+        ``market.pull_discount`` per month advanced (within ``market.max_discount``). Also
+        returns each AR's booking change under every timing action for the counterfactuals.
+        """
+        d, mk = self.deals, self.mk
+        own = d.owner[open_]
+        act = timing[own]
+        movable = d.u_timing[open_] < float(mk["timing_control"])
+        held = d.slipped[open_]
+        slip_lost = held & (stage == ATC) & (d.u_slip[open_] < float(mk["slip_loss"]))
+        ok = passed & ~slip_lost
+        can_slip = ok & (stage == ATC) & movable & ~held
+        ahead = np.where(stage == ATB, 1, np.where(stage == ATI, 2, 0))  # months to close
+        disc = discount[own]
+        pull_disc = np.minimum(disc + float(mk["pull_discount"]) * ahead,
+                               float(mk["max_discount"]))
+        comp = self.accounts.competitor[d.account[open_]]
+        rel, fit, cred = ctx["rel"], ctx["fit"], ctx["cred"]
+        p_pull = self._atc_prob(rel, fit, cred, pull_disc, comp)
+        p_nat = self._atc_prob(rel, fit, cred, disc, comp)
+        # A deal pulled two months must also pass ATB now, on its own ATB draw.
+        atb_now = d.u_atb[open_] < self._prob(np.full(open_.size, ATB), rel, fit, cred,
+                                              np.zeros(open_.size), comp)
+        can_pull = ok & movable & (ahead > 0) & ((ahead == 1) | atb_now)
+        u = d.u_atc[open_]
+        pull_ok = can_pull & (u < p_pull)
+        nat_ok = can_pull & (u < p_nat)
+        value = d.value[open_]
+        n_s = self.heads["sales"]
+        gamma = float(self.cfg["behavior"]["time_discount"])
+
+        def per_ar(mask: np.ndarray, dsc: np.ndarray, w: Any = 1.0) -> np.ndarray:
+            """Booked revenue and margin per AR, shape ``(2, n_sales)``."""
+            rev = np.bincount(own, weights=mask * w * value * (1 - dsc), minlength=n_s)
+            mar = np.bincount(own, weights=mask * w * value * (d.margin_rate[open_] - dsc),
+                              minlength=n_s)
+            return np.stack([rev, mar])
+
+        slip = can_slip & (act == -1)
+        pull = can_pull & (act >= ahead)
+        # Per AR and action (slip, natural, pull 1, pull 2): bookings moved into this month and
+        # out of later months (a deal two months out counts one extra month of discounting).
+        slip_v = per_ar(can_slip, disc)
+        now, later = [-slip_v, 0 * slip_v], [(1 - float(mk["slip_loss"])) * slip_v, 0 * slip_v]
+        for k in (1, 2):
+            sel = ahead <= k
+            now.append(per_ar(pull_ok & sel, pull_disc))
+            later.append(-per_ar(nat_ok & sel, disc, gamma ** (ahead - 1)))
+        return {
+            "slip": slip, "slip_lost": slip_lost, "pull": pull, "pull_won": pull & pull_ok,
+            "pull_discount": pull_disc, "now": np.stack(now, axis=-1),
+            "later": np.stack(later, axis=-1),
+        }
+
+    def _timing_deltas(self, tm: dict[str, Any], timing: np.ndarray
+                       ) -> dict[str, dict[str, np.ndarray]]:
+        """Change in this month's and next month's bookings per AR under each timing action.
+
+        Columns are the actions slip, natural, pull 1, pull 2 months; changes are against the
+        action played. "Next month" collects what slipped deals bring (at the risk of loss) and
+        what pulled deals would have booked at their natural close.
+        """
+        played = (timing + 1)[:, None]
+        out: dict[str, dict[str, np.ndarray]] = {"timing": {}, "timing_next": {}}
+        for key, col in (("revenue", 0), ("margin", 1)):
+            for kind, arr in (("timing", tm["now"][col]), ("timing_next", tm["later"][col])):
+                out[kind][key] = arr - np.take_along_axis(arr, played, axis=1)
+        return out
 
     # -- deals: support, fit, gates ----------------------------------------------------------------
     def _groups_sr(self, people: np.ndarray) -> np.ndarray:
@@ -798,6 +927,7 @@ class Firm(mesa.Model):
         np.add.at(drev, o, rev_d)
         np.add.at(dmar, o, mar_d)
         out["discount"] = {"revenue": drev, "margin": dmar}
+        out.update(self._timing_deltas(self._tm, timing=self._timing_now))
 
         # SR support and FR bid support reach the deal parts of their group.
         atc_of_open = np.full(open_.size, -1)
@@ -849,6 +979,20 @@ class Firm(mesa.Model):
                     team_rev[rows, ci] += d_t
             out[ROLES[r]] = {"profit": profit, "team_revenue": team_rev}
         return out
+
+    def _learn_timing(self, state: np.ndarray, timing: np.ndarray, chosen: np.ndarray) -> None:
+        """The timing learner values each action by this month's pay plus next month's.
+
+        Next month's pay is discounted by ``behavior.time_discount`` (money a month later), not by
+        the engine's within-period state discount γ, which reflects foresight rather than time
+        preference.
+        """
+        if "sales" in self.frozen:
+            return
+        sales = self.idx[SALES]
+        gamma = float(self.cfg["behavior"]["time_discount"])
+        value = (self._timing_pay[0] + gamma * self._timing_pay[1])[sales][:, None, :]
+        self.timing_learner.update(value, chosen, pay=value, state=state)
 
     def _part_wins(self, kind: str, ctx: dict[str, Any], at: dict[str, np.ndarray],
                    parts: dict[str, np.ndarray], sel: np.ndarray, q: np.ndarray, j: np.ndarray,
@@ -924,8 +1068,10 @@ class Firm(mesa.Model):
                 kpi_c[rows, kg:] = kpi[rows][:, None]
         sales = self.idx[SALES]
         realised: dict[str, dict[str, np.ndarray]] = {}
-        cands: dict[str, dict[str, dict[str, np.ndarray]]] = {"effort": {}, "discount": {}}
+        cands: dict[str, dict[str, dict[str, np.ndarray]]] = {
+            "effort": {}, "discount": {}, "timing": {}, "timing_next": {}, "timing_zero": {}}
         gd = self.discount_space.grid.size
+        gt = self.timing_space.grid.size
         for event, money in events.items():
             base = {k: np.zeros(n) for k in MEASURES}
             base["revenue"][sales] = money["revenue"]
@@ -952,6 +1098,13 @@ class Firm(mesa.Model):
                               ("team_revenue", "revenue")):
                 cd[key][sales] += delta["discount"][dkey]
             cands["discount"][event] = cd
+            for kind in ("timing", "timing_next", "timing_zero"):
+                ct = {k: np.repeat(v[:, None], gt, axis=1) for k, v in base.items()}
+                if kind != "timing_zero":
+                    for key, dkey in (("revenue", "revenue"), ("margin", "margin"),
+                                      ("profit", "margin"), ("team_revenue", "revenue")):
+                        ct[key][sales] += delta[kind][dkey]
+                cands[kind][event] = ct
         return realised, cands
 
     def _plan_groups(self) -> dict[str, tuple[np.ndarray, Groups]]:
@@ -993,9 +1146,12 @@ class Firm(mesa.Model):
         groups = self._plan_groups()
         m = cands["effort"]["booking"]["kpi"].shape[1]
         gd = self.discount_space.grid.size
+        gt = self.timing_space.grid.size
         pay = self.salary.copy()
         cf = np.repeat(self.salary[:, None], m, axis=1)
         cfd = np.repeat(self.salary[:, None], gd, axis=1)
+        t_now = np.repeat(self.salary[:, None], gt, axis=1)
+        t_next = np.zeros((self.n, gt))
         self._next_features: dict[str, Any] = {}
         for name, plan in self._all_plans().items():
             if name not in self.plan_state:
@@ -1008,11 +1164,24 @@ class Firm(mesa.Model):
             c = c + plan.next_period_value(ev, cands["effort"][plan.crediting], before, g,
                                            self.ratchet_discount)
             c_d = plan.counterfactual(ev, cands["discount"][plan.crediting], before, g)
+            c_t = plan.counterfactual(ev, cands["timing"][plan.crediting], before, g)
             self._next_features[name] = plan.next_features(before, cands["effort"][plan.crediting])
             self.plan_state[name] = after
             pay += np.where(members, p, 0.0)
+            if plan.budget_balanced:
+                sums = np.bincount(g.pool, weights=np.where(members, p, 0.0),
+                                   minlength=int(g.pool.max()) + 1)
+                has = np.bincount(g.pool, weights=members.astype(float),
+                                  minlength=sums.size) > 0
+                self.pool_log.setdefault(name, []).append(sums[has])
             cf += np.where(members[:, None], c, 0.0)
             cfd += np.where(members[:, None], c_d, 0.0)
+            # Next month's pay, with this month's measures standing in for next month's.
+            c_n = (plan.counterfactual(ev, cands["timing_next"][plan.crediting], after, g)
+                   - plan.counterfactual(ev, cands["timing_zero"][plan.crediting], after, g))
+            t_now += np.where(members[:, None], c_t, 0.0)
+            t_next += np.where(members[:, None], c_n, 0.0)
+        self._timing_pay = (t_now, t_next)
         return pay, cf, cfd
 
     def _reference_pay(self, pay: np.ndarray) -> list[np.ndarray]:
@@ -1053,10 +1222,12 @@ class Firm(mesa.Model):
                 feats = self._next_features[name]
                 nxt = self.state_spaces[r].index(*(f[rows, : k * g] for f in feats))
                 nxt = nxt.reshape(rows.size, k, g)
-            lr.update(u, chosen[r], pay=cp, state=states[r], next_state=nxt)
+            if ROLES[r] not in self.frozen:
+                lr.update(u, chosen[r], pay=cp, state=states[r], next_state=nxt)
         sales = self.idx[SALES]
         cd = cfd[sales][:, None, :]
-        self.discount_learner.update(cd, disc_idx, pay=cd)
+        if "sales" not in self.frozen:
+            self.discount_learner.update(cd, disc_idx, pay=cd)
         self.last_pay = pay
 
     def _attrition(self, pay: np.ndarray) -> None:
@@ -1071,11 +1242,12 @@ class Firm(mesa.Model):
         gap = np.maximum(0.0, 1.0 - self.pay_smooth / self.outside)
         hazard = float(firm["quit_base"]) + float(firm["quit_slope"]) * gap
         quit = self.rng_attrition.random(self.n) < hazard
+        self._month_quits = 0
         if not quit.any():
             return
         self.leavers += int(quit.sum())
         self.hires += int(quit.sum())
-        self.sales_quits += int((quit & (self.role == SALES) & (gap > 0)).sum())
+        self._month_quits = int((quit & (self.role == SALES) & (gap > 0)).sum())
         for r in range(4):
             rows = np.flatnonzero(quit[self.idx[r]])
             if rows.size:
@@ -1106,6 +1278,10 @@ class Firm(mesa.Model):
             "discount_policy": float(discount.mean()),
             "pay_sales": float(pay[self.idx[SALES]].mean()),
             "pay_others": float(pay[np.concatenate([rnd, sup, self.idx[SUPPORT]])].mean()),
+            "sales_pay_quits": float(self._month_quits),
+            "rate_raises": 0.0,
         })
+        self.effort_total_log.append(np.concatenate([e.sum(axis=1) for e in eff]))
+        self.knowledge_log.append(self.knowledge)
         self.pay_log.append(pay.copy())
         self.effort_mean_log.append(np.concatenate([e.mean(axis=0) for e in eff]))

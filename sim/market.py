@@ -57,6 +57,11 @@ class Lines:
         bits = (mask[:, None] >> np.arange(len(self.names))) & 1
         return (bits * self.strategic).sum(axis=1) > 0
 
+    def mask_strategic_share(self, mask: np.ndarray) -> np.ndarray:
+        """Share of a deal's value from strategic lines (equal split over its lines, as margin)."""
+        bits = (mask[:, None] >> np.arange(len(self.names))) & 1
+        return (bits * self.strategic).sum(axis=1) / np.maximum(bits.sum(axis=1), 1)
+
     def mask_count(self, mask: np.ndarray) -> np.ndarray:
         """Number of lines in each deal."""
         bits = (mask[:, None] >> np.arange(len(self.names))) & 1
@@ -127,6 +132,10 @@ class Deals:
         "z_review": float,
         "sharpened": bool,
         "reviewed_out": bool,
+        "u_timing": float,  # the AR controls this deal's timing when below market.timing_control
+        "u_slip": float,    # a slipped deal is lost when below market.slip_loss
+        "pulled": bool,     # closed a month before its natural close month
+        "slipped": bool,    # held a month past its natural close month
     }
 
     def __init__(self, capacity: int = 1024) -> None:

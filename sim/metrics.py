@@ -49,7 +49,11 @@ def compute(firm: Firm) -> dict[str, float]:
     decided = closed & ((d.stage == LOST) | (d.booked >= 0))
     won = decided & (d.booked >= 0)
     integ = decided & d.integrated
-    strat_rev = float(net[delivered & d.strategic].sum())
+    # Revenue *from strategic lines*: a deal's value is split equally over its lines (as its
+    # margin is), so a multi-line deal that includes one strategic line is not all strategic.
+    strat_share = firm.lines.mask_strategic_share(d.lines)
+    strat_rev = float((net * strat_share)[delivered].sum())
+    project_rev = float(net[delivered & project].sum())
     needs = booked & project & ((d.sr_need > 0) | (d.fr_need > 0))
     collab_w = d.value * needs
     sup = np.nan_to_num(d.support_ratio)
@@ -63,6 +67,7 @@ def compute(firm: Firm) -> dict[str, float]:
     eff = np.array(firm.effort_mean_log[max(end - 12, 0):end])
     drift = float(np.abs(np.diff(eff, axis=0)).mean()) if len(eff) > 1 else 0.0
     last_q = delivered & (((d.delivered - burn) % 12) >= 9)
+    last_qb = ((d.booked - burn) % 12) >= 9
     # One fixed reference tiering by true wallet, the same under every tiering mode and org.
     acc = firm.accounts
     top = max(1, round(float(firm.cfg["tiering"]["top_share"]) * acc.n))
@@ -78,6 +83,7 @@ def compute(firm: Firm) -> dict[str, float]:
         "operating_profit": (gross - comp - opex) / years,
         "comp_cost_ratio": comp / revenue if revenue else float("nan"),
         "strategic_mix": strat_rev / revenue if revenue else 0.0,
+        "strategic_project_mix": strat_rev / project_rev if project_rev else 0.0,
         "win_rate": float(won.sum() / max(decided.sum(), 1)),
         "win_rate_value": float(d.value[won].sum() / max(d.value[decided].sum(), 1e-12)),
         "integrated_win_rate": float((won & integ).sum() / max(integ.sum(), 1)),
@@ -96,11 +102,58 @@ def compute(firm: Firm) -> dict[str, float]:
         "ar_volume_share": r("ar_volume_share"),
         "total_effort": r("total_effort"),
         "attrition_rate": firm.leavers / firm.n / (firm.month / 12),
-        "rate_pressure": firm.sales_quits / (firm.month / 12),
+        "rate_pressure": (r("rate_raises") + r("sales_pay_quits")) * 12,
+        "rate_raises": r("rate_raises") * 12,
         "pay_ratio_sales_to_others": float(sales_pay / other_pay) if other_pay else float("nan"),
         "pay_gini": gini(annual),
         "revenue_per_head": revenue / years / firm.n,
+        "pull_in_share": float(d.pulled[booked & project].mean()) if (booked & project).any()
+        else 0.0,
+        "slip_share": float(d.slipped[booked & project].mean()) if (booked & project).any()
+        else 0.0,
+        "last_quarter_bookings_share": float(net[booked & last_qb].sum()
+                                             / max(float(net[booked].sum()), 1e-12)),
         "last_quarter_revenue_share": float(net[last_q].sum() / max(revenue, 1e-12)),
         "convergence_drift": drift,
     }
+    n_key = max(int(key.sum()), 1)
+    out["bsc_financial"] = out["operating_profit"] / revenue * years if revenue else 0.0
+    out["bsc_customer"] = 0.5 * out["customer_satisfaction"] + 0.5 * float(
+        acc.relationship[key].sum() / n_key)
+    out["bsc_efficiency"] = out["bookings"] / firm.n
+    kn = np.array(firm.knowledge_log[burn:end])
+    out["bsc_learning"] = float((kn / (1 + kn)).mean()) if kn.size else 0.0
+    out.update(_traps(firm, pays, burn, end))
     return out
+
+
+def _traps(firm: Firm, pays: np.ndarray, burn: int, end: int) -> dict[str, float]:
+    """Absorbing traps of floors and thresholds (issue 3), over the last measured fiscal year.
+
+    * ``trap_zero_bonus_share``: share of seats paid no variable pay all year (below every
+      threshold, or in a pool floored at 0) — the give-up trap's pay side;
+    * ``trap_give_up_share``: share of seats whose mean worked effort fell below half the job
+      description's level (``firm.prior_level``) — the give-up trap's effort side;
+    * ``trap_pool_floor_share``: share of (pool, pay period) pairs in the window in which a
+      pooled plan paid nothing — the free-riding collapse of a pool floored at 0.
+    """
+    last = slice(max(end - 12, burn), end)
+    year = pays[-12:] if pays.size else np.zeros((1, firm.n))
+    variable = (year - firm.salary[None, :]).sum(axis=0)
+    effort = np.array(firm.effort_total_log[last])
+    level = float(firm.cfg["firm"]["prior_level"])
+    floors = []
+    for name, log in firm.pool_log.items():
+        period = firm._all_plans()[name].period
+        first = -(-burn // period) * period  # whole pay periods inside the window
+        whole = (end - first) // period
+        if whole > 0:
+            months = np.array(log[first:first + whole * period])
+            per = months.reshape(whole, period, months.shape[1]).sum(axis=1)
+            floors.append((per <= 1e-12).ravel())
+    return {
+        "trap_zero_bonus_share": float((variable <= 1e-9).mean()),
+        "trap_give_up_share": float((effort.mean(axis=0) < 0.5 * level).mean())
+        if effort.size else 0.0,
+        "trap_pool_floor_share": float(np.concatenate(floors).mean()) if floors else 0.0,
+    }

@@ -60,6 +60,11 @@ def test_calibration_detects_a_mis_set_salary():
         (["theory.grid_step=abc"], "theory.grid_step: must be a finite number"),
         (["+scheme.plans.sales_commission.clawback=maybe"], "clawback: must be true or false"),
         (["scheme.plans.sales_commission.rate=inf"], "rate: must be finite"),
+        (["behavior.frozen=[sales,boss]"], "behavior.frozen: must be a list of roles"),
+        (["behavior.frozen=3"], "behavior.frozen: must be a list of roles"),
+        (["firm.rate_raise.enabled=maybe"], "firm.rate_raise.enabled: must be true or false"),
+        (["firm.rate_raise.step=0"], "firm.rate_raise.step: must be a finite number > 0"),
+        (["firm.rate_raise.trigger=1.5"], "firm.rate_raise.trigger: must be a number in (0, 1]"),
     ],
 )
 def test_bad_input_is_one_line_naming_the_field(overrides, field):

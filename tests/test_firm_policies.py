@@ -1,0 +1,113 @@
+"""The firm's stated policies and diagnostics: pay raises, absorbing traps, scorecard metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.config import load_config
+from sim.firm import Firm
+from sim.run import plain, run
+
+SMALL = ["debug=small", "months=36"]
+
+
+def firm_after(*overrides: str) -> Firm:
+    firm = Firm(plain(load_config([*SMALL, *overrides])))
+    for _ in range(firm.months):
+        firm.step()
+    return firm
+
+
+# A commission rate far too low to reach the outside option: ARs fall below it.
+STARVED = ["scheme.plans.sales_commission.rate=0.005"]
+
+
+def test_raise_policy_raises_sales_rates_when_ars_fall_below_their_outside_option():
+    on = firm_after(*STARVED, "firm.rate_raise.enabled=true", "firm.rate_raise.trigger=0.2")
+    off = firm_after(*STARVED)
+    raises = sum(r["rate_raises"] for r in on.records)
+    assert raises >= 1
+    # Each raise multiplies the plan's rate by 1 + step; plans shared with others never move.
+    assert on.plans["sales_commission"].rate == pytest.approx(0.005 * 1.1 ** raises)
+    assert on.plans["rnd_mbo"] == off.plans["rnd_mbo"]
+    assert off.plans["sales_commission"].rate == 0.005
+    assert sum(r["rate_raises"] for r in off.records) == 0
+
+
+def test_raise_policy_leaves_a_well_paid_sales_force_alone():
+    firm = firm_after("firm.rate_raise.enabled=true")
+    assert sum(r["rate_raises"] for r in firm.records) == 0
+
+
+def test_rate_pressure_counts_raises_and_pay_driven_sales_quits():
+    m = run(load_config([*SMALL, *STARVED, "firm.rate_raise.enabled=true",
+                         "firm.rate_raise.trigger=0.2"])).metrics
+    assert m["rate_pressure"] >= m["rate_raises"] > 0
+
+
+def test_an_unreachable_target_is_reported_as_a_zero_bonus_trap():
+    """R&D's target 100x too high: no R&D seat earns a bonus (30 % of seats), nobody else."""
+    base = run(load_config([*SMALL, "scheme=target_bonus"])).metrics
+    trap = run(load_config([*SMALL, "scheme=target_bonus",
+                            "scheme.plans.rnd_mbo.target.kpi=1200"])).metrics
+    heads = 40
+    n_rnd = round(0.30 * heads)
+    assert trap["trap_zero_bonus_share"] >= n_rnd / heads
+    assert trap["trap_zero_bonus_share"] > base["trap_zero_bonus_share"]
+
+
+def test_a_pool_floored_at_zero_is_reported():
+    """A hurdle no firm reaches: every pool period pays nothing."""
+    m = run(load_config([*SMALL, "scheme=gain_sharing",
+                         "scheme.plans.firm_pool.deduction=1e9"])).metrics
+    assert m["trap_pool_floor_share"] == 1.0
+    assert m["trap_zero_bonus_share"] == 1.0
+    ok = run(load_config([*SMALL, "scheme=gain_sharing"])).metrics
+    assert ok["trap_pool_floor_share"] == 0.0
+
+
+def test_scorecard_metrics_are_in_range_and_follow_their_definitions():
+    m = run(load_config(SMALL)).metrics
+    assert 0 <= m["bsc_customer"] <= 1 and 0 <= m["bsc_learning"] < 1
+    assert m["bsc_efficiency"] == pytest.approx(m["bookings"] / 40)
+    assert m["bsc_financial"] == pytest.approx(m["operating_profit"] / m["revenue"])
+
+
+def _ledger(*overrides: str) -> dict:
+    deals = run(load_config([*SMALL, *overrides]), keep_deals=True).deals
+    assert deals is not None
+    return deals
+
+
+def test_pulled_deals_close_early_at_a_deeper_discount_and_slipped_ones_late():
+    d = _ledger("seed=5")
+    project = ~d["run_rate"]
+    pulled, slipped = d["pulled"] & project, d["slipped"] & project
+    assert pulled.any()
+    # Natural close is three gates (months) after creation.
+    early = 3 - (d["booked"][pulled] - d["created"][pulled])
+    assert set(np.unique(early)) <= {1, 2}
+    assert (d["discount"][pulled] >= 0.05 * early - 1e-12).all()
+    assert (d["discount"][pulled] <= 0.25 + 1e-12).all()
+    booked_slipped = slipped & (d["booked"] >= 0)
+    assert (d["booked"][booked_slipped] - d["created"][booked_slipped] == 4).all()
+    assert not (pulled & slipped).any()
+
+
+def test_without_timing_control_every_deal_closes_in_its_natural_month():
+    d = _ledger("seed=5", "market.timing_control=0")
+    project = ~d["run_rate"] & (d["booked"] >= 0)
+    assert not d["pulled"].any() and not d["slipped"].any()
+    assert (d["booked"][project] - d["created"][project] == 3).all()
+
+
+def test_timing_is_learned_from_pay_not_drawn_at_random():
+    """Revenue-paid ARs pull deals in more than ARs in a firm-wide pool.
+
+    Pulling in costs a customer discount but wins deals sooner and more often (price weighs at
+    ATC); only pay that moves with one's own bookings makes that trade attractive (M7).
+    """
+    com = run(load_config([*SMALL, "seed=6"])).metrics
+    pool = run(load_config([*SMALL, "seed=6", "scheme=gain_sharing"])).metrics
+    assert com["pull_in_share"] > pool["pull_in_share"] + 0.05
