@@ -859,6 +859,11 @@ class Firm(mesa.Model):
             o = d.owner[hit]
             out[event] = {"revenue": np.bincount(o, weights=net[hit], minlength=n_s),
                           "margin": np.bincount(o, weights=margin[hit], minlength=n_s)}
+        # Receivables written off this month: what a clawback plan takes back.
+        lost = (d.collected == t) & (d.stage == WRITTEN_OFF) & (d.owner >= 0)
+        o = d.owner[lost]
+        self._written_off = {"revenue": np.bincount(o, weights=net[lost], minlength=n_s),
+                             "margin": np.bincount(o, weights=margin[lost], minlength=n_s)}
         return out
 
     # -- counterfactuals --------------------------------------------------------------------------
@@ -1158,14 +1163,18 @@ class Firm(mesa.Model):
                 self.plan_state[name] = plan.initial_state(self.n)
             members, g = groups[name]
             ev = realised[plan.crediting]
+            cand = {kind: cands[kind][plan.crediting] for kind in cands}
+            if plan.clawback and plan.crediting != "collection":
+                ev = self._clawed_back(ev)
+                cand = {kind: self._clawed_back(c) for kind, c in cand.items()}
             before = self.plan_state[name]
             p, after = plan.pay(ev, before, g)
-            c = plan.counterfactual(ev, cands["effort"][plan.crediting], before, g)
-            c = c + plan.next_period_value(ev, cands["effort"][plan.crediting], before, g,
+            c = plan.counterfactual(ev, cand["effort"], before, g)
+            c = c + plan.next_period_value(ev, cand["effort"], before, g,
                                            self.ratchet_discount)
-            c_d = plan.counterfactual(ev, cands["discount"][plan.crediting], before, g)
-            c_t = plan.counterfactual(ev, cands["timing"][plan.crediting], before, g)
-            self._next_features[name] = plan.next_features(before, cands["effort"][plan.crediting])
+            c_d = plan.counterfactual(ev, cand["discount"], before, g)
+            c_t = plan.counterfactual(ev, cand["timing"], before, g)
+            self._next_features[name] = plan.next_features(before, cand["effort"])
             self.plan_state[name] = after
             pay += np.where(members, p, 0.0)
             if plan.budget_balanced:
@@ -1177,12 +1186,28 @@ class Firm(mesa.Model):
             cf += np.where(members[:, None], c, 0.0)
             cfd += np.where(members[:, None], c_d, 0.0)
             # Next month's pay, with this month's measures standing in for next month's.
-            c_n = (plan.counterfactual(ev, cands["timing_next"][plan.crediting], after, g)
-                   - plan.counterfactual(ev, cands["timing_zero"][plan.crediting], after, g))
+            c_n = (plan.counterfactual(ev, cand["timing_next"], after, g)
+                   - plan.counterfactual(ev, cand["timing_zero"], after, g))
             t_now += np.where(members[:, None], c_t, 0.0)
             t_next += np.where(members[:, None], c_n, 0.0)
         self._timing_pay = (t_now, t_next)
         return pay, cf, cfd
+
+    def _clawed_back(self, ev: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Credited measures (``(N,)`` or candidates ``(N, M)``) net of this month's write-offs.
+
+        A write-off reverses a credit given earlier; it does not depend on this month's effort,
+        so realised and candidate measures lose the same amount.
+        """
+        out = dict(ev)
+        sales = self.idx[SALES]
+        for key, src in (("revenue", "revenue"), ("margin", "margin"), ("profit", "margin"),
+                         ("team_revenue", "revenue")):
+            v = out[key].copy()
+            wo = self._written_off[src]
+            v[sales] -= wo if v.ndim == 1 else wo[:, None]
+            out[key] = v
+        return out
 
     def _reference_pay(self, pay: np.ndarray) -> list[np.ndarray]:
         """Pay of each person's reference group, held fixed (M5).

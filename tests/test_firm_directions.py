@@ -98,12 +98,44 @@ def test_ablation_collaboration_needs_help_in_pay_or_intrinsic_motivation(key):
 
 
 def test_ablation_lower_discount_needs_margin_in_pay():
-    """Mechanism (M7): pay on profit makes a discount cost the payee; on revenue it does not."""
+    """Mechanism (M7): pay on profit makes a discount cost the payee; on revenue it does not.
+
+    Pulling deals in also costs discount, and how much ARs pull in follows the *power* of their
+    incentive (individual commission vs a diluted pool), not margin in pay; the margin
+    mechanism is therefore isolated with timing control off in both arms (docs/firm.md).
+    """
+    no_timing = ["market.timing_control=0"]
     revenue_pool = [*GAIN_SHARING, "~scheme.plans.firm_pool.base.profit",
                     "+scheme.plans.firm_pool.base.revenue=0.0825",
                     "~scheme.plans.firm_pool.contribution.margin",
-                    "+scheme.plans.firm_pool.contribution.revenue=0.35"]
-    assert not below(paired(COMMISSION, revenue_pool, "avg_discount"))
+                    "+scheme.plans.firm_pool.contribution.revenue=0.35", *no_timing]
+    assert below(paired(no_timing, [*GAIN_SHARING, *no_timing], "avg_discount"))
+    assert not below(paired(no_timing, revenue_pool, "avg_discount"))
+
+
+FROZEN_ARS = ["behavior.frozen=[sales]"]
+
+
+def test_strategic_mix_comes_mostly_from_ars_leaving_run_rate_volume():
+    """M1: pay that rewards the AR's own volume starves the strategic pitch.
+
+    Holding ARs at the job description's split (they never learn) leaves only a small part of
+    gain-sharing's strategic_mix gain: the rest is ARs moving effort off run-rate volume.
+    """
+    full = paired(COMMISSION, GAIN_SHARING, "strategic_mix")
+    held = paired(FROZEN_ARS, [*GAIN_SHARING, *FROZEN_ARS], "strategic_mix")
+    assert above(full)
+    assert held[0] + held[1] < full[0] - full[1], (full, held)
+
+
+def test_ablation_project_mix_via_sr_complementarity():
+    """With ARs held fixed, the pool raises the project mix only through SR support.
+
+    Strategic lines need SR support multiplicatively; lines that need no SR remove the effect.
+    """
+    assert above(paired(FROZEN_ARS, [*GAIN_SHARING, *FROZEN_ARS], "strategic_project_mix"))
+    no_sr = [*FROZEN_ARS, "market.strategic_needs_sr=false"]
+    assert not above(paired(no_sr, [*GAIN_SHARING, *no_sr], "strategic_project_mix"))
 
 
 def test_higher_commission_rate_lowers_help_through_inequity_aversion():

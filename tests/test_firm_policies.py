@@ -111,3 +111,38 @@ def test_timing_is_learned_from_pay_not_drawn_at_random():
     com = run(load_config([*SMALL, "seed=6"])).metrics
     pool = run(load_config([*SMALL, "seed=6", "scheme=gain_sharing"])).metrics
     assert com["pull_in_share"] > pool["pull_in_share"] + 0.05
+
+
+def test_clawback_takes_back_commission_on_written_off_deals():
+    """Worked example: clawback reverses commission on write-offs, down to a floor of 0.
+
+    In the first month with write-offs, a 4 % revenue commission with clawback pays each AR
+    4 % × min(write-offs, that month's bookings) less. Relationships are made to collapse so
+    that receivables get written off; before that month both runs are identical.
+    """
+    from sim.firm import SALES
+    from sim.market import WRITTEN_OFF
+
+    base = [*SMALL, "seed=3", "market.relationship_gain=0", "market.relationship_decay=0.5"]
+    firms = {}
+    for claw in ("false", "true"):
+        firm = Firm(plain(load_config(
+            [*base, f"+scheme.plans.sales_commission.clawback={claw}"])))
+        for _ in range(firm.months):
+            firm.step()
+        firms[claw] = firm
+    plain_firm, claw_firm = firms["false"], firms["true"]
+    d = claw_firm.deals
+    written = (d.stage == WRITTEN_OFF) & (d.owner >= 0)
+    assert written.any()
+    t0 = int(d.collected[written].min())
+    sales = claw_firm.idx[SALES]
+    pay_a = np.array(plain_firm.pay_log)[: t0 + 1, sales]
+    pay_b = np.array(claw_firm.pay_log)[: t0 + 1, sales]
+    np.testing.assert_array_equal(pay_a[:t0], pay_b[:t0])
+    net = d.value * (1 - d.discount)
+    hit = written & (d.collected == t0)
+    wo = np.bincount(d.owner[hit], weights=net[hit], minlength=sales.size)
+    booked = (d.booked == t0) & (d.owner >= 0)
+    rev = np.bincount(d.owner[booked], weights=net[booked], minlength=sales.size)
+    np.testing.assert_allclose(pay_a[t0] - pay_b[t0], 0.04 * np.minimum(wo, rev), atol=1e-9)
