@@ -55,17 +55,40 @@ def _task(cfg: Any) -> None:
     import logging
 
     from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
 
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
 
+    hc = HydraConfig.get()
+    out = Path(hc.runtime.output_dir)
+    if hc.mode == RunMode.MULTIRUN:
+        _replication_job(cfg, out, list(hc.overrides.task))
+        return
     from sim.run import run
 
-    out = Path(HydraConfig.get().runtime.output_dir)
     result = run(cfg)
     write_outputs(out, result)
     m = result.metrics
     print(f"revenue {m['revenue']:.0f}/yr  operating profit {m['operating_profit']:.0f}/yr  "
           f"collaboration {m['collaboration_index']:.3f}  -> {out}")
+
+
+def _replication_job(cfg: Any, out: Path, overrides: list[str]) -> None:
+    """One design point of a sweep: every replication, errors recorded, never raised."""
+    from sim.experiment import Replications, replicate
+    from sim.report.aggregate import design_point_name, write_job
+    from sim.run import plain
+
+    point = design_point_name(overrides)
+    try:
+        reps = replicate(plain(cfg), point, overrides)
+    except Exception as exc:  # the job itself failed: record it so the sweep goes on
+        reps = Replications(rows=[{"design_point": point, "replication": -1,
+                                   "seed": int(cfg.seed),
+                                   "status": f"failed: {type(exc).__name__}: {exc}"}])
+    write_job(out, point, reps)
+    ok = sum(r["status"] == "ok" for r in reps.rows)
+    print(f"{point}: {ok}/{len(reps.rows)} replications ok -> {out}", flush=True)
 
 
 def _default_run_dir(cfg: Any) -> Path:
@@ -77,43 +100,91 @@ def _default_run_dir(cfg: Any) -> Path:
     return final
 
 
+def _default_sweep_dir(name: str) -> Path:
+    from sim.results import new_run_dir
+
+    tmp, final = new_run_dir("results/sweeps", name)
+    tmp.rmdir()
+    return final
+
+
+USAGE = """usage: incentive-sim [-m] [key=value ...]
+  one run:    incentive-sim scheme=gain_sharing org=iron_triangle seed=3
+  a sweep:    incentive-sim experiment=compare_schemes        (presets: configs/experiment/)
+              incentive-sim -m scheme=commission,gain_sharing experiment.replications=5
+  where:      hydra.run.dir=results/my_run   hydra.sweep.dir=results/my_sweep
+Knobs: see README.md. A sweep writes summary.csv and report.html into its folder."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Validate, then run through Hydra. Returns the exit code (2 for bad input)."""
+    from sim.config import sweep_points
+
     args = list(sys.argv[1:] if argv is None else argv)
     if any(a in ("-h", "--help") for a in args):
-        print("usage: incentive-sim [key=value ...]   e.g. scheme=gain_sharing org=iron_triangle"
-              " seed=3 hydra.run.dir=results/my_run\nKnobs: see README.md.")
+        print(USAGE)
         return 0
+    multirun = any(a in ("-m", "--multirun") for a in args)
+    args = [a for a in args if a not in ("-m", "--multirun")]
     if any(a.startswith("-") for a in args):
         bad = next(a for a in args if a.startswith("-"))
-        print(f"error: {bad}: options are key=value overrides (see --help)", file=sys.stderr)
+        print(f"error: {bad}: options are -m and key=value overrides (see --help)",
+              file=sys.stderr)
         return 2
-    hydra_args = [a for a in args if a.startswith(("hydra.", "+hydra."))]
+    hydra_args = [a for a in args if a.startswith(("hydra.", "+hydra.", "hydra/", "+hydra/"))]
     cfg_args = [a for a in args if a not in hydra_args]
     try:
-        cfg = load_config(cfg_args)
+        points, preset_multirun, name = sweep_points(cfg_args)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    run_dir = next((a.split("=", 1)[1] for a in hydra_args if a.startswith("hydra.run.dir=")),
-                   None)
-    if run_dir is None:
-        run_dir = str(_default_run_dir(cfg))
-        hydra_args.append(f"hydra.run.dir={run_dir}")
-    if (Path(run_dir) / "metrics.json").exists():
-        print(f"error: hydra.run.dir: {run_dir} already holds results; choose a new folder",
-              file=sys.stderr)
-        return 2
+    multirun = multirun or preset_multirun or len(points) > 1
+    given = dict(a.split("=", 1) for a in hydra_args if "=" in a)
+    sweep_dir = ""
+    if multirun:
+        sweep_dir = given.get("hydra.sweep.dir", "")
+        if not sweep_dir:
+            sweep_dir = str(_default_sweep_dir(name))
+            hydra_args.append(f"hydra.sweep.dir={sweep_dir}")
+        if (Path(sweep_dir) / "summary.csv").exists():
+            print(f"error: hydra.sweep.dir: {sweep_dir} already holds results; choose a new "
+                  f"folder", file=sys.stderr)
+            return 2
+    else:
+        cfg = load_config(points[0])
+        run_dir = given.get("hydra.run.dir")
+        if run_dir is None:
+            run_dir = str(_default_run_dir(cfg))
+            hydra_args.append(f"hydra.run.dir={run_dir}")
+        if (Path(run_dir) / "metrics.json").exists():
+            print(f"error: hydra.run.dir: {run_dir} already holds results; choose a new folder",
+                  file=sys.stderr)
+            return 2
     import hydra
 
     entry = hydra.main(config_path=str(config_dir()), config_name="config",
                        version_base="1.3")(_task)
     saved = sys.argv
-    sys.argv = [saved[0] if saved else "incentive-sim", *cfg_args, *hydra_args]
+    sys.argv = [saved[0] if saved else "incentive-sim", *(["--multirun"] if multirun else []),
+                *cfg_args, *hydra_args]
     try:
         entry()
+    except SystemExit as exc:  # Hydra exits when a job raised; aggregate what there is
+        if not multirun:
+            raise
+        print(f"warning: the sweep ended with {exc.code!r}; reporting the jobs that finished",
+              file=sys.stderr)
     finally:
         sys.argv = saved
+    if multirun:
+        from sim.report import build_report
+        from sim.report.aggregate import job_dirs
+
+        if not Path(sweep_dir).is_dir() or not job_dirs(Path(sweep_dir)):
+            print(f"error: the sweep started no jobs in {sweep_dir}", file=sys.stderr)
+            return 1
+        path = build_report(Path(sweep_dir))
+        print(f"\nReport: {path}")
     return 0
 
 

@@ -88,6 +88,53 @@ def load_config(overrides: Sequence[str] = (), config_name: str = "config") -> D
     return cfg
 
 
+def sweep_points(overrides: Sequence[str]) -> tuple[list[list[str]], bool, str]:
+    """Expand a (possible) sweep into its design points and validate every one.
+
+    The sweep's values come from the preset's ``hydra.sweeper.params`` and from comma lists on
+    the command line (which win for the same key), as Hydra's basic sweeper expands them.
+
+    Args:
+        overrides: Command-line overrides (no ``hydra.*`` ones).
+
+    Returns:
+        ``(points, multirun, name)``: the override list of every design point; whether the
+        preset asks for a multirun (``hydra.mode: MULTIRUN``); the experiment's name.
+
+    Raises:
+        ConfigError: One line naming the bad field of the first bad design point.
+    """
+    from hydra import compose, initialize_config_dir
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    plain_args = [o for o in overrides if "," not in o.partition("=")[2]
+                  or o.partition("=")[2].strip().startswith("[")]
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+            hcfg = compose(config_name="config", overrides=plain_args,
+                           return_hydra_config=True)
+        node = hcfg.hydra.sweeper.params
+        params = OmegaConf.to_container(node, resolve=False) if node is not None else {}
+        mode = str(OmegaConf.select(hcfg, "hydra.mode", default=None) or "")
+        name = str(OmegaConf.select(hcfg, "experiment.name", default=None) or "sweep")
+        assert isinstance(params, dict)
+        swept = [f"{k!s}={v!s}" for k, v in params.items()] + list(overrides)
+        parsed = OverridesParser.create().parse_overrides(swept)
+        points = BasicSweeper.split_arguments(parsed, None)[0]
+    except (HydraException, OmegaConfBaseException, ValueError) as exc:
+        raise ConfigError(_one_line(exc)) from None
+    finally:
+        GlobalHydra.instance().clear()
+    for point in points:
+        load_config(point)
+    return points, mode.endswith("MULTIRUN"), name
+
+
 def _expect_int(cfg: DictConfig, key: str, minimum: int) -> None:
     value = OmegaConf.select(cfg, key)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -107,6 +154,14 @@ def validate(cfg: DictConfig) -> None:
     if "months" in cfg:
         _expect_int(cfg, "months", 1)
     _validate_firm(cfg)
+    if OmegaConf.select(cfg, "experiment") is not None:
+        _expect_int(cfg, "experiment.replications", 1)
+        base = OmegaConf.select(cfg, "experiment.baseline")
+        if base is not None and (not isinstance(base, str) or "=" not in base):
+            raise ConfigError(f"experiment.baseline: must be key=value[,key=value] naming one "
+                              f"design point, got {base!r}")
+    if OmegaConf.select(cfg, "debug.fail_replication") is not None:
+        _expect_int(cfg, "debug.fail_replication", 0)
     if "scheme" in cfg:
         try:
             build_scheme(cfg.scheme)

@@ -1283,6 +1283,12 @@ class Firm(mesa.Model):
             self.accounts.relationship[lost] *= 0.5  # leavers take relationships with them (M6)
         self.pay_smooth[quit] = self.outside[quit] / float(firm["outside_option_share"])
 
+    def _month_money(self, column: str, t: int) -> float:
+        """Net value of deals delivered (revenue) or booked this month."""
+        d = self.deals
+        hit = getattr(d, column) == t
+        return float((d.value[hit] * (1 - d.discount[hit])).sum())
+
     def _record(self, t: int, eff: list[np.ndarray], pay: np.ndarray, discount: np.ndarray
                 ) -> None:
         rnd, sup = self.idx[RND], self.idx[SUPPLY]
@@ -1304,6 +1310,8 @@ class Firm(mesa.Model):
             "pay_sales": float(pay[self.idx[SALES]].mean()),
             "pay_others": float(pay[np.concatenate([rnd, sup, self.idx[SUPPORT]])].mean()),
             "sales_pay_quits": float(self._month_quits),
+            "revenue": self._month_money("delivered", t),
+            "bookings": self._month_money("booked", t),
             "rate_raises": 0.0,
         })
         self.effort_total_log.append(np.concatenate([e.sum(axis=1) for e in eff]))

@@ -124,7 +124,48 @@ def compute(firm: Firm) -> dict[str, float]:
     kn = np.array(firm.knowledge_log[burn:end])
     out["bsc_learning"] = float((kn / (1 + kn)).mean()) if kn.size else 0.0
     out.update(_traps(firm, pays, burn, end))
+    out.update(_comp_practice(firm, pays, years, revenue))
     return out
+
+
+def _comp_practice(firm: Firm, pays: np.ndarray, years: float, revenue: float
+                   ) -> dict[str, float]:
+    """Compensation-practice KPIs over the window (definitions in docs/metrics.md)."""
+    from sim.firm import SALES
+    from sim.scheme import ROLES
+
+    nan = float("nan")
+    if pays.size == 0:
+        return {k: nan for k in ("pay_mix_variable", "pay_mix_variable_sales", "leverage_top10",
+                                 "share_at_or_above_target", "comp_cost_of_sales",
+                                 "pay_for_performance", "pay_gini_functions")}
+    cal = firm.cfg["calibration"]
+    annual = pays.sum(axis=0) / years
+    variable = (pays - firm.salary[None, :]).sum(axis=0) / years
+    sales = firm.idx[SALES]
+    target_var = float(cal["otc"]["sales"]) - 12 * float(firm.salary[sales[0]])
+    top = variable[sales] >= np.quantile(variable[sales], 0.9)
+    d = firm.deals
+    burn = int(firm.cfg["firm"]["burn_in"])
+    end = burn + round(12 * years)
+    booked = (d.booked >= burn) & (d.booked < end) & (d.owner >= 0)
+    net = d.value * (1 - d.discount)
+    bookings = np.bincount(d.owner[booked], weights=net[booked], minlength=sales.size) / years
+    quota = 12 * float(cal["on_target_monthly"]["sales"]["revenue"])
+    by_role = [annual[rows].mean() for rows in firm.idx if rows.size]
+    pfp = (float(np.corrcoef(annual[sales], bookings)[0, 1])
+           if sales.size > 1 and annual[sales].std() > 0 and bookings.std() > 0 else 0.0)
+    assert len(by_role) == len(ROLES)
+    return {
+        "pay_mix_variable": float(variable.sum() / annual.sum()),
+        "pay_mix_variable_sales": float(variable[sales].sum() / annual[sales].sum()),
+        "leverage_top10": float(variable[sales][top].mean() / target_var) if target_var > 0
+        else nan,
+        "share_at_or_above_target": float((bookings >= quota).mean()),
+        "comp_cost_of_sales": float(annual[sales].sum() / (revenue / years)) if revenue else nan,
+        "pay_for_performance": pfp,
+        "pay_gini_functions": gini(np.array(by_role)),
+    }
 
 
 def _traps(firm: Firm, pays: np.ndarray, burn: int, end: int) -> dict[str, float]:

@@ -55,11 +55,17 @@ def run(cfg: DictConfig | dict[str, Any], keep_deals: bool = False) -> Result:
     from sim.scheme import ROLES
 
     states = firm._decision_states()
+    d = firm.deals
+    booked = (d.booked >= 0) & (d.owner >= 0)
+    n_s = firm.heads["sales"]
+    bookings = np.bincount(d.owner[booked], weights=(d.value * (1 - d.discount))[booked],
+                           minlength=n_s) / max(firm.month / 12, 1e-12)
     for r, rows in enumerate(firm.idx):
         mean_eff = firm.learners[r].mean_effort(states[r])  # the policy where each person is
         for i, row in enumerate(rows):
             people.append({"person": int(row), "role": ROLES[r], "team": int(firm.team[row]),
                            "annual_pay": float(annual[row]),
+                           "annual_bookings": float(bookings[i]) if r == 0 else 0.0,
                            **{f"effort_{t}": float(mean_eff[i, k])
                               for k, t in enumerate(firm.spaces[r].tasks)}})
     deals = {k: v.copy() for k, v in firm.deals.data.items()} if keep_deals else None

@@ -1,0 +1,146 @@
+"""Reports of sweeps: collect the jobs, compare against the baseline, draw, write HTML + Markdown.
+
+``build_report(sweep_dir)`` is what runs at the end of every sweep and what
+``incentive-sim-report <sweep dir>`` runs on demand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sim.report.aggregate import (
+    collect,
+    collect_extra,
+    job_dirs,
+    metric_columns,
+    rows_to_csv,
+    write_summary,
+)
+
+__all__ = ["build_report", "main"]
+
+
+def _progress(items: list[Any], label: str) -> Any:
+    if not sys.stderr.isatty():
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=label, unit="fig", leave=False)
+
+
+def _job_config(sweep: Path) -> dict[str, Any]:
+    """The resolved config of the sweep's first job (the shared settings)."""
+    from omegaconf import OmegaConf
+
+    for job in job_dirs(sweep):
+        path = job / ".hydra" / "config.yaml"
+        if path.exists():
+            cfg = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+            return {str(k): v for k, v in cfg.items()} if isinstance(cfg, dict) else {}
+    return {}
+
+
+def _plans_of(sweep: Path) -> dict[str, tuple[Any, str]]:
+    """Every distinct plan of the sweep's design points, with the first role it pays."""
+    import yaml
+
+    from sim.scheme import build_scheme
+
+    out: dict[str, tuple[Any, str]] = {}
+    for job in job_dirs(sweep):
+        path = job / ".hydra" / "config.yaml"
+        if not path.exists():
+            continue
+        cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+        try:
+            scheme = build_scheme(cfg["scheme"])
+        except Exception:
+            continue
+        for name, plan in scheme.plans.items():
+            roles = scheme.members(name)
+            key = f"{scheme.name}: {name}"
+            if roles and key not in out:
+                out[key] = (plan, roles[0])
+    return out
+
+
+def build_report(sweep: Path) -> Path:
+    """Aggregate a sweep folder and write ``summary.csv``, ``findings.csv``, figures and reports.
+
+    Args:
+        sweep: The sweep folder (``hydra.sweep.dir``).
+
+    Returns:
+        The path of ``report.html``.
+    """
+    from sim.report import figures as fg
+    from sim.report.findings import (
+        KEY_METRICS,
+        compare,
+        design_points,
+        find_baseline,
+        findings,
+    )
+    from sim.report.render import write_reports
+
+    rows = collect(sweep)
+    write_summary(sweep, rows)
+    cfg = _job_config(sweep)
+    points = design_points(rows)
+    baseline = find_baseline(points, (cfg.get("experiment") or {}).get("baseline"))
+    metrics = metric_columns(rows)
+    comparisons = compare(rows, metrics, baseline) if metrics else {}
+    table = findings(comparisons, baseline)
+    (sweep / "findings.csv").write_text(rows_to_csv(table), encoding="utf-8")
+    series = collect_extra(sweep, "series.csv")
+    people = collect_extra(sweep, "people.csv")
+    ok_points = [p for p in points if (p, "revenue") in comparisons
+                 and comparisons[(p, "revenue")].summary.n > 0]
+    key = [m for m in KEY_METRICS if m in metrics]
+    burn = int((cfg.get("firm") or {}).get("burn_in", 12))
+    on_target = (cfg.get("calibration") or {}).get("on_target_monthly", {})
+    figs: list[tuple[str, str, Any]] = []
+    if ok_points and key:
+        base_ok = baseline if baseline in ok_points else ok_points[0]
+        makers = [
+            ("metrics", "Key metrics by design point", lambda: fg.metric_bars(
+                comparisons, ok_points, key)),
+            ("differences", "Paired differences against the baseline", lambda: fg.differences(
+                comparisons, ok_points, base_ok, key)),
+            ("timeseries", "Over time", lambda: fg.timeseries(series, ok_points, burn)),
+            ("product_mix", "Product mix", lambda: fg.product_mix(comparisons, ok_points)),
+            ("scorecard", "Balanced scorecard", lambda: fg.bsc_radar(
+                comparisons, ok_points, base_ok)),
+            ("pay_by_role", "Pay by role", lambda: fg.pay_by_role(people, ok_points)),
+            ("attainment", "Attainment of account managers", lambda: fg.attainment_histogram(
+                people, ok_points)),
+            ("payout_curves", "Payout curves as configured", lambda: fg.payout_curves(
+                _plans_of(sweep), on_target)),
+            ("sweep", "Sweep", lambda: fg.sweep_plot(comparisons, ok_points, rows)),
+        ]
+        for name, title, make in _progress(makers, "figures"):
+            fig = make()
+            if fig is not None:
+                fg.save(fig, sweep / "figures", name)
+                figs.append((name, title, sweep / "figures" / f"{name}.png"))
+    return write_reports(sweep, rows=rows, cfg=cfg, points=points, baseline=baseline,
+                         comparisons=comparisons, findings=table, figures=figs)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``incentive-sim-report <sweep dir>``: (re)build a sweep's summary and report."""
+    parser = argparse.ArgumentParser(prog="incentive-sim-report",
+                                     description="Aggregate a sweep folder and write its report.")
+    parser.add_argument("sweep", help="the sweep folder (hydra.sweep.dir)")
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    sweep = Path(args.sweep)
+    if not sweep.is_dir() or not job_dirs(sweep):
+        print(f"error: sweep: {sweep} is not a sweep folder (no job folders with .hydra/)",
+              file=sys.stderr)
+        return 2
+    print(f"Report: {build_report(sweep)}")
+    return 0

@@ -1,0 +1,179 @@
+"""Write the report: one self-contained HTML file (figures embedded) and a Markdown twin.
+
+Every user-supplied string (design point names, plan names, statuses) is escaped in HTML.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sim.report.findings import KEY_METRICS, KPI_METRICS, Comparison, _short
+
+#: The mechanisms behind the model's differences and the ablation tests that prove them
+#: (docs/firm.md; tests/test_firm_directions.py).
+MECHANISMS = (
+    ("collaboration_index, help_effort_sr_fr up under gain-sharing",
+     "help counts in the pool's contribution split and helping is liked (intrinsic motivation)",
+     "both removed: the effect reverses"),
+    ("avg_discount down under gain-sharing",
+     "pay on profit makes a discount cost the payee (M7); pulling deals in costs discount too",
+     "pool and contribution on revenue (timing control off): no longer lower"),
+    ("strategic_mix up under gain-sharing",
+     "ARs leave run-rate volume when pay stops rewarding their own volume (M1); SR support "
+     "raises strategic wins (complementary fit)",
+     "ARs held at the job description: most of it gone; with strategic lines that need no SR "
+     "the project mix effect is gone"),
+    ("pay ratio up, help down with a higher commission rate",
+     "SR/FR envy of the ARs they serve (Fehr–Schmidt, M5, S8)",
+     "α = β = 0: no change in help"),
+    ("integrated wins up with iron triangles",
+     "dedicated AR+SR+FR teams without hand-offs and a shared, uncapped team bonus",
+     "shared pay off: part of it gone; structure alone keeps about half"),
+)
+
+
+def _img(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f"data:image/png;base64,{data}"
+
+
+def _num(x: Any, digits: int = 3) -> str:
+    if isinstance(x, float):
+        if math.isnan(x):
+            return "–"
+        if abs(x) >= 1000:
+            return f"{x:,.0f}"
+        return f"{x:.{digits}f}"
+    return str(x)
+
+
+def _assumptions() -> list[str]:
+    """Config leaves whose source is marked an assumption (docs/parameter_sources.yaml)."""
+    try:
+        from sim import parameters
+
+        table = parameters.sources()
+        return sorted(k for k in parameters.all_leaves() if not k.startswith("debug.")
+                      and "assumption" in (parameters.source_of(k, table) or "").lower())
+    except Exception:  # the docs are not shipped in a wheel: say so rather than fail
+        return []
+
+
+def write_reports(sweep: Path, *, rows: list[dict[str, Any]], cfg: Mapping[str, Any],
+                  points: list[str], baseline: str,
+                  comparisons: Mapping[tuple[str, str], Comparison],
+                  findings: list[dict[str, Any]], figures: list[tuple[str, str, Path]]) -> Path:
+    """Write ``report.html`` and ``report.md`` into the sweep folder (atomically).
+
+    Returns:
+        The HTML report's path.
+    """
+    import sim
+
+    exp = cfg.get("experiment") or {}
+    name = str(exp.get("name", "sweep"))
+    failed = [r for r in rows if r.get("status") != "ok"]
+    reps = max((int(r["replication"]) + 1 for r in rows), default=0)
+    size = cfg.get("size") or {}
+    scenario = [
+        ("experiment", name), ("design points", ", ".join(points)),
+        ("baseline", baseline), ("replications per design point", str(reps)),
+        ("seed", str(cfg.get("seed", ""))),
+        ("firm", f"{size.get('n_people', '?')} people, {size.get('n_accounts', '?')} accounts, "
+                 f"{cfg.get('months', '?')} months"),
+        ("org / tiering", f"{(cfg.get('org') or {}).get('design', '?')} / "
+                          f"{(cfg.get('tiering') or {}).get('mode', '?')}"),
+        ("code version", f"sim {sim.__version__}"),
+    ]
+    kpis = [m for m in KPI_METRICS if (baseline, m) in comparisons]
+    drift = {p: comparisons[(p, "convergence_drift")].summary.mean for p in points
+             if (p, "convergence_drift") in comparisons}
+    assumptions = _assumptions()
+    cmd = f"incentive-sim experiment={name}" if exp else "incentive-sim -m <overrides>"
+
+    # -- Markdown --------------------------------------------------------------------------
+    md = [f"# {name}: what the pay schemes do", "", "## Scenario", ""]
+    md += [f"- **{k}**: {v}" for k, v in scenario]
+    md += ["", "## Findings (paired by seed, 95 % CI, Holm-corrected tests)", ""]
+    md += [f"- {f['finding']}" for f in findings] or ["- (no comparison: one design point)"]
+    md += ["", "Full table: `findings.csv`.", "", "## Figures", ""]
+    md += [f"![{t}](figures/{n}.png)" for n, t, _ in figures]
+    md += ["", "## Compensation-practice KPIs (means)", "",
+           "| metric | " + " | ".join(_short(p) for p in points) + " |",
+           "|---|" + "---|" * len(points)]
+    for m in kpis:
+        md.append(f"| {m} | " + " | ".join(_num(comparisons[(p, m)].summary.mean)
+                                         for p in points) + " |")
+    md += ["", "## Mechanisms", "", "| difference | mechanism | switched off |", "|---|---|---|"]
+    md += [f"| {a} | {b} | {c} |" for a, b, c in MECHANISMS]
+    md += ["", "## Assumptions and limitations", "",
+           f"{len(assumptions)} default parameters are assumptions rather than sourced values "
+           "(docs/parameters.md lists each one). Behaviour is learned, not optimal: people are "
+           "boundedly rational learners (docs/behavior.md). Period-end deal timing is not yet "
+           "calibrated to the field (issue 5).", "", "## Convergence", "",
+           "Mean month-on-month drift of mean effort in the last year (below 0.03 = settled): "
+           + ", ".join(f"{_short(p)} {_num(v)}" for p, v in drift.items()), "",
+           "## Failures", ""]
+    md += [f"- {r['design_point']} replication {r['replication']}: {r['status']}"
+           for r in failed] or ["- none"]
+    md += ["", "## Reproduce", "", f"`{cmd}` with seed {cfg.get('seed', '')}; the exact "
+           "config of every job is in its `.hydra/config.yaml`; every replication's seed is "
+           "in `summary.csv`."]
+    _write(sweep / "report.md", "\n".join(md) + "\n")
+
+    # -- HTML --------------------------------------------------------------------------------
+    e = html.escape
+    h = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+         f"<title>{e(name)} report</title><style>",
+         "body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;color:#222}",
+         "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
+         "padding:4px 8px;text-align:left}th{background:#f3f3f3}img{width:100%;"
+         "border:1px solid #eee}.bad{color:#b00}li{margin:.3em 0}</style></head><body>",
+         f"<h1>{e(name)}: what the pay schemes do</h1>", "<h2>Scenario</h2><table>"]
+    h += [f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in scenario]
+    h += ["</table><h2>Findings</h2><p>Paired by seed (common random numbers), 95 % confidence "
+          "intervals, paired t-tests Holm-corrected across metrics. Full table: "
+          "<code>findings.csv</code>.</p><ul>"]
+    h += [f"<li>{e(f['finding'])}</li>" for f in findings] or ["<li>No comparison.</li>"]
+    h += ["</ul><h2>Figures</h2>"]
+    for _, title, path in figures:
+        h.append(f"<figure><img alt='{e(title)}' src='{_img(path)}'>"
+                 f"<figcaption>{e(title)}</figcaption></figure>")
+    h += ["<h2>Compensation-practice KPIs (means)</h2><table><tr><th>metric</th>"
+          + "".join(f"<th>{e(_short(p))}</th>" for p in points) + "</tr>"]
+    for m in kpis:
+        h.append(f"<tr><td>{e(m)}</td>" + "".join(
+            f"<td>{_num(comparisons[(p, m)].summary.mean)}</td>" for p in points) + "</tr>")
+    h += ["</table><h2>Mechanisms</h2><table><tr><th>difference</th><th>mechanism</th>"
+          "<th>switched off</th></tr>"]
+    h += [f"<tr><td>{e(a)}</td><td>{e(b)}</td><td>{e(c)}</td></tr>" for a, b, c in MECHANISMS]
+    h += ["</table><h2>Assumptions and limitations</h2>",
+          f"<p>{len(assumptions)} default parameters are assumptions rather than sourced values "
+          "(docs/parameters.md lists each one). People are boundedly rational learners, not "
+          "optimisers. Period-end deal timing is not yet calibrated to the field.</p>",
+          "<h2>Convergence</h2><p>Drift of mean effort in the last year (below 0.03 = settled): "
+          + e(", ".join(f"{_short(p)} {_num(v)}" for p, v in drift.items())) + "</p>",
+          "<h2>Failures</h2><ul>"]
+    h += [f"<li class='bad'>{e(str(r['design_point']))} replication {e(str(r['replication']))}"
+          f": {e(str(r['status']))}</li>" for r in failed] or ["<li>none</li>"]
+    h += ["</ul><h2>Reproduce</h2>", f"<p><code>{e(cmd)}</code> (seed {e(str(cfg.get('seed')))})"
+          "; each job's exact config is in its <code>.hydra/config.yaml</code>, each "
+          "replication's seed in <code>summary.csv</code>.</p></body></html>"]
+    path = sweep / "report.html"
+    _write(path, "\n".join(h) + "\n")
+    return path
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+__all__ = ["KEY_METRICS", "write_reports"]
