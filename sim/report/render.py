@@ -34,7 +34,7 @@ MECHANISMS = (
      "α = β = 0: no change in help"),
     ("integrated wins up with iron triangles",
      "dedicated AR+SR+FR teams without hand-offs and a shared, uncapped team bonus",
-     "shared pay off: part of it gone; structure alone keeps about half"),
+     "shared pay off and additive fit: gone; shared pay back on restores a clear part"),
 )
 
 
