@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo theory bench test test-slow lint clean-venv
+.PHONY: demo theory bench test test-slow lint browser clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,8 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# The main job: the three scheme presets on the default firm, 20 paired replications each, and
+# the report (HTML + Markdown) in a fresh folder under results/sweeps/.
 demo: $(STAMP)
-	$(BIN)/python -m sim.demo
+	$(BIN)/python -m sim experiment=compare_schemes
 
 theory: $(STAMP)
 	$(BIN)/python -m sim.theory_checks
@@ -28,7 +30,13 @@ lint: $(STAMP)
 test: lint $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" -n 2 -q
 
-test-slow: $(STAMP)
+# The report test opens the HTML report in headless Chromium (Debian package, installed if missing).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || \
+	  echo "warning: could not install chromium; the browser test will say so"
+
+test-slow: $(STAMP) browser
 	$(BIN)/python -m pytest -m slow -n 2 -q
 
 clean-venv:

@@ -13,7 +13,7 @@ import statistics
 import time
 
 from sim.config import load_config
-from sim.run import run
+from sim.simulation import run
 
 
 def main() -> None:

@@ -56,7 +56,7 @@ class Row:
 def _one(args: tuple[list[str], int]) -> dict[str, float]:
     logging.getLogger("MESA").setLevel(logging.WARNING)
     from sim.config import load_config
-    from sim.run import run
+    from sim.simulation import run
 
     overrides, seed = args
     return run(load_config([*overrides, f"seed={seed}"])).metrics

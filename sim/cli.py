@@ -1,11 +1,13 @@
-"""``incentive-sim``: one firm run from the command line.
+"""``incentive-sim``: one firm run, or a sweep of design points, from the command line.
 
-The config is composed and validated *before* Hydra runs, so a user mistake is one line on
-stderr, a non-zero exit and no files. Then a thin ``@hydra.main`` calls the pure
-:func:`sim.run.run` and writes ``metrics.json`` (written last: its presence marks a complete run),
-``timeseries.csv``, ``people.csv`` and ``run_info.json`` (code and package versions) beside
-Hydra's ``.hydra/`` folder. A run directory that already holds results is refused, and the
-default directory is a fresh numbered folder, so no result is ever overwritten.
+The config is composed and validated *before* Hydra runs — every design point of a sweep — so
+a user mistake is one line on stderr, a non-zero exit and no files. Then a thin ``@hydra.main``
+calls the pure :func:`sim.simulation.run`. One run writes ``metrics.json`` (last: its presence
+marks a complete run), ``timeseries.csv``, ``people.csv`` and ``run_info.json`` (code and
+package versions) beside Hydra's ``.hydra/`` folder. A sweep's jobs each run all replications of
+their design point (:mod:`sim.experiment`); afterwards the sweep is aggregated and reported
+(:mod:`sim.report`). A folder that already holds results is refused, and the default folders are
+fresh numbered ones, so no result is ever overwritten.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def _task(cfg: Any) -> None:
     if hc.mode == RunMode.MULTIRUN:
         _replication_job(cfg, out, list(hc.overrides.task))
         return
-    from sim.run import run
+    from sim.simulation import run
 
     result = run(cfg)
     write_outputs(out, result)
@@ -77,7 +79,7 @@ def _replication_job(cfg: Any, out: Path, overrides: list[str]) -> None:
     """One design point of a sweep: every replication, errors recorded, never raised."""
     from sim.experiment import Replications, replicate
     from sim.report.aggregate import design_point_name, write_job
-    from sim.run import plain
+    from sim.simulation import plain
 
     point = design_point_name(overrides)
     try:
@@ -146,6 +148,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not sweep_dir:
             sweep_dir = str(_default_sweep_dir(name))
             hydra_args.append(f"hydra.sweep.dir={sweep_dir}")
+        launcher_set = any(a.startswith(("hydra/launcher", "+hydra/launcher",
+                                         "hydra.launcher.n_jobs")) for a in hydra_args)
+        if not launcher_set:
+            # Jobs differ little in length: one process per design point (up to twice the
+            # cores) keeps every core busy until the end instead of leaving one job alone.
+            jobs = min(len(points), 2 * (os.cpu_count() or 1))
+            hydra_args.append(f"hydra.launcher.n_jobs={jobs}")
         if (Path(sweep_dir) / "summary.csv").exists():
             print(f"error: hydra.sweep.dir: {sweep_dir} already holds results; choose a new "
                   f"folder", file=sys.stderr)

@@ -94,7 +94,7 @@ def replicate(cfg: Mapping[str, Any], design_point: str, overrides: Sequence[str
         Rows per replication (ID columns, design columns, then every metric — absent when the
         replication failed; its status says why), monthly series and per-person rows.
     """
-    from sim.run import run
+    from sim.simulation import run
 
     reps = int((cfg.get("experiment") or {}).get("replications", 1))
     fail_at = (cfg.get("debug") or {}).get("fail_replication")

@@ -117,7 +117,7 @@ class Firm(mesa.Model):
     """The firm model.
 
     Args:
-        cfg: The composed run config as plain containers (see ``sim.run``).
+        cfg: The composed run config as plain containers (see ``sim.simulation``).
     """
 
     def __init__(self, cfg: Mapping[str, Any]) -> None:

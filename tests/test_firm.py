@@ -9,7 +9,7 @@ import pytest
 
 from sim.config import load_config
 from sim.market import ATB, ATC, ATI, COLLECTED, DELIVERED, LOST, WON, WRITTEN_OFF
-from sim.run import run
+from sim.simulation import run
 
 SMALL = ["debug=small"]
 
@@ -109,7 +109,7 @@ def test_threshold_counterfactual_equals_the_direct_one(variant):
     """The fast pooled-support counterfactual gives exactly the direct computation's run."""
     from sim import metrics as metrics_mod
     from sim.firm import Firm
-    from sim.run import plain
+    from sim.simulation import plain
 
     out = {}
     for method in ("direct", "threshold"):

@@ -16,7 +16,7 @@ import pytest
 from scipy import stats
 
 from sim.config import load_config
-from sim.run import run
+from sim.simulation import run
 
 SEEDS = tuple(range(10))
 pytestmark = pytest.mark.slow

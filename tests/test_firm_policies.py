@@ -7,7 +7,7 @@ import pytest
 
 from sim.config import load_config
 from sim.firm import Firm
-from sim.run import plain, run
+from sim.simulation import plain, run
 
 SMALL = ["debug=small", "months=36"]
 

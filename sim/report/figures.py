@@ -102,6 +102,16 @@ def differences(comparisons: Mapping[tuple[str, str], Comparison], points: list[
             ax.errorbar(xs, ys, xerr=[lo, hi], fmt="o", capsize=4, color=_color(i + 1),
                         label=_short(p))
         ax.axvline(0, color="black", lw=1)
+        # A metric whose baseline is near 0 (operating profit) can change by hundreds of %:
+        # clip the axis so the others stay readable and write the clipped values out.
+        lim = 120.0
+        for line in ax.lines:
+            for x, y in zip(*line.get_data(), strict=True):
+                if abs(x) > lim:
+                    ax.annotate(f"{x:+.0f} % →" if x > 0 else f"← {x:+.0f} %",
+                                (math.copysign(lim * 0.97, x), y), ha="right" if x > 0 else
+                                "left", va="center", fontsize=11, color=line.get_color())
+        ax.set_xlim(-lim, lim)
         ax.set_yticks(np.arange(len(metrics)) + 0.4 - height / 2,
                       [KEY_METRICS.get(m, (m,))[0] for m in metrics])
         ax.invert_yaxis()

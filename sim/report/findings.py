@@ -98,7 +98,8 @@ def sentence(point: str, baseline: str, metric: str, t: Paired) -> str:
     """
     label, unit = KEY_METRICS.get(metric, (metric, "x"))
     ci = f"[{_amount(t.low, unit)}, {_amount(t.high, unit)}]"
-    pct = "" if math.isnan(t.pct) else f", {100 * t.pct:+.0f} %"
+    pct = "" if math.isnan(t.pct) else (
+        f", {100 * t.pct:+.0f} %" if abs(t.pct) >= 0.1 else f", {100 * t.pct:+.1f} %")
     who, ref = _short(point), _short(baseline)
     verb = "raised" if t.diff > 0 else "lowered"
     size = _amount(abs(t.diff), unit).lstrip("+")

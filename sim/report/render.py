@@ -164,7 +164,11 @@ def write_reports(sweep: Path, *, rows: list[dict[str, Any]], cfg: Mapping[str, 
           f": {e(str(r['status']))}</li>" for r in failed] or ["<li>none</li>"]
     h += ["</ul><h2>Reproduce</h2>", f"<p><code>{e(cmd)}</code> (seed {e(str(cfg.get('seed')))})"
           "; each job's exact config is in its <code>.hydra/config.yaml</code>, each "
-          "replication's seed in <code>summary.csv</code>.</p></body></html>"]
+          "replication's seed in <code>summary.csv</code>.</p>",
+          # Lets a headless browser (tests/test_report_browser.py) confirm every figure loaded.
+          "<script>window.addEventListener('load',()=>{const i=[...document.images];"
+          "document.body.dataset.imagesTotal=i.length;document.body.dataset.imagesLoaded="
+          "i.filter(x=>x.complete&&x.naturalWidth>0).length;});</script></body></html>"]
     path = sweep / "report.html"
     _write(path, "\n".join(h) + "\n")
     return path
