@@ -274,6 +274,10 @@ def _validate_firm(cfg: DictConfig) -> None:
         _expect_share(cfg, "market.max_discount", low_open=True)
         for key in ("timing_control", "pull_discount", "slip_loss"):
             _expect_share(cfg, f"market.{key}")
+        if OmegaConf.select(cfg, "market.shock") is not None:
+            if OmegaConf.select(cfg, "market.shock.month") is not None:
+                _expect_int(cfg, "market.shock.month", 0)
+            _expect_number(cfg, "market.shock.demand", low=0.0)
     if OmegaConf.select(cfg, "firm.rate_raise") is not None:
         _expect_bool(cfg, "firm.rate_raise.enabled")
         _expect_share(cfg, "firm.rate_raise.trigger", low_open=True)

@@ -439,10 +439,11 @@ class Firm(mesa.Model):
         if below < float(policy["trigger"]):
             return
         factor = 1.0 + float(policy["step"])
-        for name in self.plans:
-            if self.scheme.members(name) == ("sales",):
-                self.plans[name] = self.plans[name].scaled(factor)
-        self.records[-1]["rate_raises"] = 1.0  # the year-end month's record
+        raised = [name for name in self.plans if self.scheme.members(name) == ("sales",)]
+        for name in raised:
+            self.plans[name] = self.plans[name].scaled(factor)
+        if raised:  # a firm whose sales share every plan with others has nothing to raise
+            self.records[-1]["rate_raises"] = 1.0  # the year-end month's record
 
     # -- market pieces ----------------------------------------------------------------------------
     def _relationships(self, e_rel: np.ndarray) -> None:
@@ -500,7 +501,7 @@ class Firm(mesa.Model):
     def _new_deals(self, t: int) -> None:
         """Opportunities arrive independently of behaviour (the same stream under every scheme)."""
         acc, mk, lines = self.accounts, self.mk, self.lines
-        rate = float(mk["deal_rate"]) * np.sqrt(acc.wallet / acc.wallet.mean())
+        rate = float(mk["deal_rate"]) * self._demand(t) * np.sqrt(acc.wallet / acc.wallet.mean())
         hit = np.flatnonzero(self.rng_market.random(acc.n) < rate)
         m = hit.size
         if m == 0:
@@ -530,10 +531,22 @@ class Firm(mesa.Model):
             z_review=_probit(u[:, 4]), u_timing=u[:, 5], u_slip=u[:, 6],
         )
 
+    def _demand(self, t: int) -> float:
+        """Demand multiplier of month ``t``: ``market.shock.demand`` from its month on, else 1.
+
+        A downturn (S6) scales opportunity arrivals and run-rate orders alike; the draws stay
+        the same under every scheme (the multiplier does not depend on behaviour).
+        """
+        shock = self.mk["shock"]
+        if shock["month"] is not None and t >= int(shock["month"]):
+            return float(shock["demand"])
+        return 1.0
+
     def _run_rate(self, e_vol: np.ndarray) -> np.ndarray:
         """Run-rate orders from an AR's existing accounts this month (start-of-month portfolio)."""
         mk = self.mk
-        return (float(mk["volume_productivity"]) * np.maximum(e_vol, 0) ** float(
+        return (self._demand(self.month) * float(mk["volume_productivity"]) * np.maximum(
+            e_vol, 0) ** float(
             mk["volume_exponent"]) * self._portfolio / self._portfolio0)
 
     def _review(self, reviewed: np.ndarray, ctx: dict[str, Any], mask: np.ndarray,
@@ -914,7 +927,8 @@ class Firm(mesa.Model):
         np.add.at(rev, o, dw * (value * (1 - disc))[:, None])
         np.add.at(mar, o, dw * (value * (m_rate - disc))[:, None])
         theta = float(mk["volume_exponent"])
-        scale = float(mk["volume_productivity"]) * self._portfolio / self._portfolio0
+        scale = (self._demand(self.month) * float(mk["volume_productivity"]) * self._portfolio
+                 / self._portfolio0)
         e_vol = eff[SALES][:, t["volume"]]
         d_rr = scale[:, None] * (np.maximum(c[..., t["volume"]], 0) ** theta
                                  - np.maximum(e_vol, 0)[:, None] ** theta)

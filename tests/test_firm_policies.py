@@ -35,6 +35,21 @@ def test_raise_policy_raises_sales_rates_when_ars_fall_below_their_outside_optio
     assert sum(r["rate_raises"] for r in off.records) == 0
 
 
+def test_raise_policy_cannot_raise_a_pool_shared_with_everyone():
+    pool = firm_after("scheme=gain_sharing", "scheme.plans.firm_pool.base.profit=0.01",
+                      "firm.rate_raise.enabled=true", "firm.rate_raise.trigger=0.01")
+    assert sum(r["rate_raises"] for r in pool.records) == 0
+
+
+def test_a_demand_shock_scales_opportunities_from_its_month_on():
+    base = firm_after()
+    shock = firm_after("market.shock.month=12", "market.shock.demand=0.5")
+    created = lambda f, lo, hi: int(((f.deals.created >= lo) & (f.deals.created < hi)  # noqa: E731
+                                     & ~f.deals.run_rate).sum())
+    assert created(shock, 0, 12) == created(base, 0, 12)  # same draws before the shock
+    assert created(shock, 12, 36) < 0.65 * created(base, 12, 36)
+
+
 def test_raise_policy_leaves_a_well_paid_sales_force_alone():
     firm = firm_after("firm.rate_raise.enabled=true")
     assert sum(r["rate_raises"] for r in firm.records) == 0
