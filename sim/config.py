@@ -167,6 +167,15 @@ def validate(cfg: DictConfig) -> None:
             build_scheme(cfg.scheme)
         except PlanError as exc:
             raise ConfigError(str(exc)) from None
+    if OmegaConf.select(cfg, "rollout.month") is not None:
+        _expect_int(cfg, "rollout.month", 1)
+        if OmegaConf.select(cfg, "rollout.scheme") is None:
+            raise ConfigError("rollout.scheme: give the plan to roll out, e.g. "
+                              "scheme@rollout.scheme=gain_sharing")
+        try:
+            build_scheme(cfg.rollout.scheme)
+        except PlanError as exc:
+            raise ConfigError(f"rollout.scheme: {exc}") from None
     if "theory" in cfg:
         _expect_int(cfg, "theory.seeds", 2)
         _expect_int(cfg, "theory.periods", 1)

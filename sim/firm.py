@@ -151,6 +151,7 @@ class Firm(mesa.Model):
         self.learners: list[Learner] = []
         self.priors: list[np.ndarray] = []
         lp = LearnerParams(**{k: float(v) for k, v in cfg["behavior"]["learner"].items()})
+        self.learner_params = lp
         step = float(cfg["behavior"]["grid_step"])
         envy = float(firm["envy"])
         guilt = float(firm["guilt"])
@@ -233,9 +234,11 @@ class Firm(mesa.Model):
         self.complaints = 0
         self._month_quits = 0
         self.effort_total_log: list[np.ndarray] = []
+        self.quit_log: list[np.ndarray] = []  # who quit, per month (the seat is refilled)
         self.knowledge_log: list[float] = []
         # Per pooled plan and month: pay to each pool that has members (trap detection).
         self.pool_log: dict[str, list[np.ndarray]] = {}
+        self.pool_log_start: dict[str, int] = {}  # month of each log's first entry
         self.last_pay = np.zeros(self.n)
         self.last_effort: list[np.ndarray] = [np.tile(p, (i.size, 1)) for p, i in
                                               zip(self.priors, self.idx, strict=True)]
@@ -342,6 +345,7 @@ class Firm(mesa.Model):
         """Advance one month (see the module docstring)."""
         t = self.month
         acc, mk = self.accounts, self.mk
+        self._rollout(t)
         states = self._decision_states()
         eff, chosen = [], []
         for r in range(4):
@@ -421,6 +425,42 @@ class Firm(mesa.Model):
             acc.revenue_ytd[:] = 0.0
             self._retier(self.cfg["tiering"])
             self._raise_policy()
+
+    def _rollout(self, t: int) -> None:
+        """Switch everyone to the ``rollout.scheme`` at the start of month ``rollout.month``.
+
+        The first question of every real redesign: the new plans replace the old ones (new
+        salaries, new pay periods starting now), and each person starts learning under them from
+        the effort split they had (their current mean policy) rather than from scratch. Their
+        learners are rebuilt because the new plans' decision states differ.
+        """
+        ro = self.cfg.get("rollout") or {}
+        if ro.get("month") is None or not ro.get("scheme") or t != int(ro["month"]):
+            return
+        states = self._decision_states()
+        current = [lr.mean_effort(s) for lr, s in zip(self.learners, states, strict=True)]
+        timing_now = self.timing_learner.mean_effort(states[SALES])
+        self.scheme = build_scheme(ro["scheme"])
+        self.plan_of_role = [list(self.scheme.roles[r].plans) for r in ROLES]
+        self.plans = dict(self.scheme.plans)
+        self._setup_triangle_pay(self.cfg["org"])
+        self.salary = np.array([self.scheme.roles[ROLES[r]].salary for r in self.role])
+        self.state_spaces = [
+            StateSpace(**p.decision_space()) if p else StateSpace()
+            for p in (self._primary_plan(r) for r in range(4))
+        ]
+        lp = self.learner_params
+        for r in range(4):
+            old, st = self.learners[r], self.state_spaces[r]
+            self.learners[r] = Learner(old.space, lp, current[r], old.preferences, st.n_states,
+                                       st.groups())
+        sales_states = self.state_spaces[SALES]
+        self.timing_learner = Learner(self.timing_space, lp, timing_now,
+                                      n_states=sales_states.n_states,
+                                      state_groups=sales_states.groups())
+        self.plan_state = {name: plan.initial_state(self.n) for name, plan in
+                           self._all_plans().items()}
+        self._groups_cache = None
 
     def _raise_policy(self) -> None:
         """Raise sales pay at fiscal year end when too many ARs earn below their outside option.
@@ -1196,6 +1236,7 @@ class Firm(mesa.Model):
                                    minlength=int(g.pool.max()) + 1)
                 has = np.bincount(g.pool, weights=members.astype(float),
                                   minlength=sums.size) > 0
+                self.pool_log_start.setdefault(name, self.month)
                 self.pool_log.setdefault(name, []).append(sums[has])
             cf += np.where(members[:, None], c, 0.0)
             cfd += np.where(members[:, None], c_d, 0.0)
@@ -1281,6 +1322,7 @@ class Firm(mesa.Model):
         gap = np.maximum(0.0, 1.0 - self.pay_smooth / self.outside)
         hazard = float(firm["quit_base"]) + float(firm["quit_slope"]) * gap
         quit = self.rng_attrition.random(self.n) < hazard
+        self.quit_log.append(quit)
         self._month_quits = 0
         if not quit.any():
             return

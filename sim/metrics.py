@@ -125,6 +125,42 @@ def compute(firm: Firm) -> dict[str, float]:
     out["bsc_learning"] = float((kn / (1 + kn)).mean()) if kn.size else 0.0
     out.update(_traps(firm, pays, burn, end))
     out.update(_comp_practice(firm, pays, years, revenue))
+    out.update(_rollout(firm))
+    return out
+
+
+def _rollout(firm: Firm) -> dict[str, float]:
+    """What a plan switch at ``rollout.month`` did (only when one is configured).
+
+    Pay change per seat compares mean monthly pay in the 12 months after the switch with the
+    12 months before; top earners are the seats in the top 20 % of pay before it.
+    """
+    from sim.scheme import ROLES
+
+    ro = firm.cfg.get("rollout") or {}
+    if ro.get("month") is None or not ro.get("scheme"):
+        return {}
+    m = int(ro["month"])
+    pays = np.array(firm.pay_log)
+    before, after = pays[max(m - 12, 0):m], pays[m:m + 12]
+    if len(before) == 0 or len(after) == 0:
+        return {}
+    b, a = before.mean(axis=0), after.mean(axis=0)
+    change = a / np.where(b > 0, b, np.nan) - 1
+    out = {"rollout_share_losing_10pct": float(np.nanmean(change < -0.1))}
+    for r, rows in enumerate(firm.idx):
+        out[f"rollout_pay_change_{ROLES[r]}"] = float(np.nanmean(change[rows]))
+        out[f"rollout_share_losing_10pct_{ROLES[r]}"] = float(np.mean(change[rows] < -0.1))
+    quits = np.asarray(np.array(firm.quit_log[m:m + 12]).any(axis=0), dtype=bool)
+    top = b >= np.quantile(b, 0.8)
+    out["rollout_top_earner_attrition"] = float(quits[top].mean())
+    out["rollout_attrition"] = float(quits.mean())
+    revenue = np.array([r["revenue"] for r in firm.records])
+    final = revenue[-12:].mean()
+    ma = np.convolve(revenue, np.ones(3) / 3, mode="valid")  # ma[i] ends at month i + 2
+    settled = [i + 2 for i in range(ma.size) if i + 2 >= m and abs(ma[i] - final) <= 0.05 * final]
+    out["rollout_transition_months"] = float(settled[0] - m) if settled else float(
+        revenue.size - m)
     return out
 
 
@@ -184,12 +220,15 @@ def _traps(firm: Firm, pays: np.ndarray, burn: int, end: int) -> dict[str, float
     effort = np.array(firm.effort_total_log[last])
     level = float(firm.cfg["firm"]["prior_level"])
     floors = []
+    plans = firm._all_plans()
     for name, log in firm.pool_log.items():
-        period = firm._all_plans()[name].period
-        first = -(-burn // period) * period  # whole pay periods inside the window
+        start = firm.pool_log_start[name]
+        period = plans[name].period if name in plans else 1
+        # whole pay periods inside the window (periods start when the plan did)
+        first = start + -(-max(burn - start, 0) // period) * period
         whole = (end - first) // period
         if whole > 0:
-            months = np.array(log[first:first + whole * period])
+            months = np.array(log[first - start:first - start + whole * period])
             per = months.reshape(whole, period, months.shape[1]).sum(axis=1)
             floors.append((per <= 1e-12).ravel())
     return {

@@ -161,3 +161,23 @@ def test_clawback_takes_back_commission_on_written_off_deals():
     booked = (d.booked == t0) & (d.owner >= 0)
     rev = np.bincount(d.owner[booked], weights=net[booked], minlength=sales.size)
     np.testing.assert_allclose(pay_a[t0] - pay_b[t0], 0.04 * np.minimum(wo, rev), atol=1e-9)
+
+
+def test_rollout_switches_plans_at_its_month_and_not_before():
+    stay = firm_after()
+    switch = firm_after("rollout.month=18", "+scheme@rollout.scheme=gain_sharing")
+    assert switch.scheme.name == "gain_sharing" and stay.scheme.name == "commission"
+    assert switch.pay_log[17].tolist() == stay.pay_log[17].tolist()  # same world before
+    assert switch.pay_log[18].tolist() != stay.pay_log[18].tolist()
+    m = run(load_config([*SMALL, "rollout.month=18", "+scheme@rollout.scheme=gain_sharing"])
+            ).metrics
+    assert 0 <= m["rollout_share_losing_10pct"] <= 1
+    assert {"rollout_pay_change_sales", "rollout_top_earner_attrition",
+            "rollout_transition_months"} <= set(m)
+
+
+def test_rollout_needs_a_scheme():
+    from sim.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"rollout\.scheme: give the plan"):
+        load_config(["rollout.month=12"])

@@ -114,7 +114,8 @@ def sentence(point: str, baseline: str, metric: str, t: Paired) -> str:
 
 def _short(point: str) -> str:
     """``scheme=gain_sharing,org=silo`` → ``gain_sharing, org=silo`` (the scheme by name)."""
-    parts = [p.split("=", 1)[1] if p.startswith("scheme=") else p for p in point.split(",")]
+    parts = [p.split("=", 1)[1] if p.split("=", 1)[0].endswith("scheme") else p
+             for p in point.split(",")]
     return ", ".join(parts)
 
 
