@@ -283,6 +283,10 @@ def _validate_firm(cfg: DictConfig) -> None:
         _expect_share(cfg, "market.max_discount", low_open=True)
         for key in ("timing_control", "pull_discount", "slip_loss"):
             _expect_share(cfg, f"market.{key}")
+        if OmegaConf.select(cfg, "market.tender.month") is not None:
+            _expect_int(cfg, "market.tender.month", 0)
+            _expect_number(cfg, "market.tender.value_months", low=0.0, low_open=True)
+            _expect_number(cfg, "market.tender.competitor")
         if OmegaConf.select(cfg, "market.shock") is not None:
             if OmegaConf.select(cfg, "market.shock.month") is not None:
                 _expect_int(cfg, "market.shock.month", 0)

@@ -367,6 +367,7 @@ class Firm(mesa.Model):
             mk["competitor_noise"]) * self.rng_market.standard_normal(acc.n)
         new_accounts = self._hunting(eff[SALES][:, self._task(SALES, "hunting")], t)
         self._new_deals(t)
+        self._tender(t)
         k_rnd = eff[RND][:, self._task(RND, "knowledge")]
         self.knowledge = 0.95 * self.knowledge + float(k_rnd.mean() if k_rnd.size else 0.0)
 
@@ -581,6 +582,42 @@ class Firm(mesa.Model):
         if shock["month"] is not None and t >= int(shock["month"]):
             return float(shock["demand"])
         return 1.0
+
+    def _tender(self, t: int) -> None:
+        """One large multi-product tender against a strong competitor (S4, ``market.tender``).
+
+        At ``month`` it arrives on the tier-A account with the largest wallet: every product
+        line (integrated and strategic), worth ``value_months`` of that account's wallet. While
+        it is open the account's competitor has strength ``competitor`` (a strong rival that
+        works as one team). Its uniforms come from the customer stream like any deal's.
+        """
+        spec = self.mk["tender"]
+        if spec["month"] is None:
+            return
+        acc, d = self.accounts, self.deals
+        if t == int(spec["month"]):
+            cand = np.flatnonzero(acc.tier_a & (acc.owner >= 0))
+            if cand.size == 0:
+                return
+            a = int(cand[np.argmax(acc.wallet[cand])])
+            lines = self.lines
+            mask = np.array([(1 << len(lines.names)) - 1], dtype=np.int64)
+            n_strat = int(lines.strategic.sum())
+            u = self.rng_customer.random(7)
+            self.tender_id = int(d.add(
+                account=np.array([a]), owner=acc.owner[[a]],
+                value=np.array([acc.wallet[a] * float(spec["value_months"])]), lines=mask,
+                strategic=np.array([n_strat > 0]), integrated=np.array([len(lines.names) > 1]),
+                margin_rate=lines.mask_margin(mask),
+                sr_need=np.array([float(self.mk["sr_need"]) * n_strat
+                                  * bool(self.mk["strategic_needs_sr"])]),
+                fr_need=np.array([float(self.mk["fr_need"]) * len(lines.names)]),
+                created=np.array([t]), stage=np.array([ATI], dtype=np.int8),
+                u_ati=u[[0]], u_atb=u[[1]], u_atc=u[[2]], u_late=u[[3]],
+                z_review=_probit(u[[4]]), u_timing=np.array([1.0]), u_slip=u[[6]])[0])
+        tid = getattr(self, "tender_id", None)
+        if tid is not None and d.stage[tid] <= ATC:
+            acc.competitor[d.account[tid]] = float(spec["competitor"])
 
     def _run_rate(self, e_vol: np.ndarray) -> np.ndarray:
         """Run-rate orders from an AR's existing accounts this month (start-of-month portfolio)."""

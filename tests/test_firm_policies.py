@@ -181,3 +181,15 @@ def test_rollout_needs_a_scheme():
 
     with pytest.raises(ConfigError, match=r"rollout\.scheme: give the plan"):
         load_config(["rollout.month=12"])
+
+
+def test_a_tender_arrives_once_on_the_largest_key_account_with_every_line():
+    firm = firm_after("market.tender.month=20", "tiering=company")
+    d, acc = firm.deals, firm.accounts
+    tid = firm.tender_id
+    assert d.created[tid] == 20 and d.lines[tid] == (1 << len(firm.lines.names)) - 1
+    assert d.integrated[tid] and d.strategic[tid]
+    assert acc.wallet[d.account[tid]] == pytest.approx(
+        float(acc.wallet[acc.tier_a & (acc.owner >= 0)].max()), rel=0.5)
+    m = run(load_config([*SMALL, "market.tender.month=20", "tiering=company"])).metrics
+    assert m["tender_won"] in (0.0, 1.0) and 0 <= m["tender_support"] <= 1

@@ -13,7 +13,8 @@ pytestmark = pytest.mark.slow
 
 def test_the_presets_we_ship():
     assert set(group_options("experiment")) >= {
-        "compare_schemes", "org_design", "tiering", "pay_gap", "ltc_gates", "downturn"}
+        "compare_schemes", "rollout", "org_design", "tiering", "pay_gap", "downturn", "sudan",
+        "ltc_gates"}
 
 
 @pytest.mark.parametrize("preset", group_options("experiment"))
