@@ -114,6 +114,8 @@ USAGE = """usage: incentive-sim [-m] [key=value ...]
   one run:    incentive-sim scheme=gain_sharing org=iron_triangle seed=3
   a sweep:    incentive-sim experiment=compare_schemes        (presets: configs/experiment/)
               incentive-sim -m scheme=commission,gain_sharing experiment.replications=5
+  your plans: incentive-sim experiment=compare_schemes scheme=commission,my_plan --plans DIR
+              (DIR/scheme/my_plan.yaml; copy a preset from configs/scheme/)
   where:      hydra.run.dir=results/my_run   hydra.sweep.dir=results/my_sweep
 Knobs: see README.md. A sweep writes summary.csv and report.html into its folder."""
 
@@ -128,6 +130,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     multirun = any(a in ("-m", "--multirun") for a in args)
     args = [a for a in args if a not in ("-m", "--multirun")]
+    search: list[str] = []
+    while "--plans" in args:  # a designer's own folder of plans: <dir>/scheme/<name>.yaml
+        i = args.index("--plans")
+        if i + 1 >= len(args):
+            print("error: --plans: give a folder that holds scheme/<name>.yaml", file=sys.stderr)
+            return 2
+        search.append(args[i + 1])
+        del args[i:i + 2]
     if any(a.startswith("-") for a in args):
         bad = next(a for a in args if a.startswith("-"))
         print(f"error: {bad}: options are -m and key=value overrides (see --help)",
@@ -136,7 +146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     hydra_args = [a for a in args if a.startswith(("hydra.", "+hydra.", "hydra/", "+hydra/"))]
     cfg_args = [a for a in args if a not in hydra_args]
     try:
-        points, preset_multirun, name = sweep_points(cfg_args)
+        points, preset_multirun, name = sweep_points(cfg_args, search)
+        from sim.config import searchpath_overrides
+
+        hydra_args += searchpath_overrides(search)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -160,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"folder", file=sys.stderr)
             return 2
     else:
-        cfg = load_config(points[0])
+        cfg = load_config(points[0], search=search)
         run_dir = given.get("hydra.run.dir")
         if run_dir is None:
             run_dir = str(_default_run_dir(cfg))

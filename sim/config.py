@@ -58,11 +58,14 @@ def _one_line(exc: Exception) -> str:
     return text.splitlines()[0]
 
 
-def load_config(overrides: Sequence[str] = (), config_name: str = "config") -> DictConfig:
+def load_config(overrides: Sequence[str] = (), config_name: str = "config",
+                search: Sequence[str] = ()) -> DictConfig:
     """Compose the config tree with overrides and validate it.
 
     Args:
         overrides: Hydra override strings, e.g. ``["scheme=target_bonus", "seed=3"]``.
+        search: Extra config folders (e.g. a designer's own ``scheme/`` plans), searched after
+            the shipped tree.
         config_name: Primary config file (without ``.yaml``).
 
     Returns:
@@ -79,7 +82,8 @@ def load_config(overrides: Sequence[str] = (), config_name: str = "config") -> D
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-            cfg = compose(config_name=config_name, overrides=list(overrides))
+            cfg = compose(config_name=config_name,
+                          overrides=[*list(overrides), *searchpath_overrides(search)])
     except (HydraException, OmegaConfBaseException, ValueError) as exc:
         raise ConfigError(_one_line(exc)) from None
     finally:
@@ -88,7 +92,19 @@ def load_config(overrides: Sequence[str] = (), config_name: str = "config") -> D
     return cfg
 
 
-def sweep_points(overrides: Sequence[str]) -> tuple[list[list[str]], bool, str]:
+def searchpath_overrides(folders: Sequence[str]) -> list[str]:
+    """``hydra.searchpath`` override adding config folders (absolute ``file://`` URLs)."""
+    if not folders:
+        return []
+    for f in folders:
+        if not Path(f).is_dir():
+            raise ConfigError(f"--plans: {f} is not a folder (it should hold scheme/<name>.yaml)")
+    urls = ",".join(f"file://{Path(f).resolve()}" for f in folders)
+    return [f"hydra.searchpath=[{urls}]"]
+
+
+def sweep_points(overrides: Sequence[str], search: Sequence[str] = ()
+                 ) -> tuple[list[list[str]], bool, str]:
     """Expand a (possible) sweep into its design points and validate every one.
 
     The sweep's values come from the preset's ``hydra.sweeper.params`` and from comma lists on
@@ -96,6 +112,7 @@ def sweep_points(overrides: Sequence[str]) -> tuple[list[list[str]], bool, str]:
 
     Args:
         overrides: Command-line overrides (no ``hydra.*`` ones).
+        search: Extra config folders (``--plans``), as for :func:`load_config`.
 
     Returns:
         ``(points, multirun, name)``: the override list of every design point; whether the
@@ -116,7 +133,8 @@ def sweep_points(overrides: Sequence[str]) -> tuple[list[list[str]], bool, str]:
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-            hcfg = compose(config_name="config", overrides=plain_args,
+            hcfg = compose(config_name="config",
+                           overrides=[*plain_args, *searchpath_overrides(search)],
                            return_hydra_config=True)
         node = hcfg.hydra.sweeper.params
         params = OmegaConf.to_container(node, resolve=False) if node is not None else {}
@@ -131,7 +149,7 @@ def sweep_points(overrides: Sequence[str]) -> tuple[list[list[str]], bool, str]:
     finally:
         GlobalHydra.instance().clear()
     for point in points:
-        load_config(point)
+        load_config(point, search=search)
     return points, mode.endswith("MULTIRUN"), name
 
 

@@ -75,3 +75,20 @@ def test_python_dash_m_sim_exits_non_zero_with_one_line(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip() == "error: seed: must be an integer ≥ 0, got 'abc'"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_designers_own_plan_folder(tmp_path, monkeypatch):
+    """--plans DIR adds DIR/scheme/<name>.yaml to the schemes one can name."""
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[1] / "configs" / "scheme" / "commission.yaml"
+    (tmp_path / "mine" / "scheme").mkdir(parents=True)
+    text = src.read_text(encoding="utf-8").replace("name: commission", "name: my_plan")
+    (tmp_path / "mine" / "scheme" / "my_plan.yaml").write_text(text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "run"
+    code = cli.main(["scheme=my_plan", "--plans", str(tmp_path / "mine"), "debug=small",
+                     "months=13", f"hydra.run.dir={out}"])
+    assert code == 0 and (out / "metrics.json").exists()
+    assert "name: my_plan" in (out / ".hydra" / "config.yaml").read_text(encoding="utf-8")
+    assert cli.main(["scheme=my_plan", "debug=small"]) == 2  # not found without the folder
