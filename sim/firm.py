@@ -414,6 +414,7 @@ class Firm(mesa.Model):
         booked = self._event_measures(t)
         cand = [self.spaces[r].candidates(eff[r]) for r in range(4)]
         delta = self._counterfactual_deltas(atc, open_, ctx, eff, cand, discount, rel_before)
+        self._delta = delta
         measures, cand_m = self._measures(eff, cand, booked, delta, new_accounts)
         pay, cand_pay, disc_pay = self._pay(measures, cand_m)
         self._learn(states, chosen, cand, pay, cand_pay, disc_pay, disc_idx)
@@ -1194,6 +1195,15 @@ class Firm(mesa.Model):
                               ("team_revenue", "revenue")):
                 cd[key][sales] += delta["discount"][dkey]
             cands["discount"][event] = cd
+            # One more unit of booked revenue (at the run-rate margin) for every AR: the
+            # marginal pay others' help earns them, which moves SR/FR reference pay (M5).
+            probe = {k: v[:, None].copy() for k, v in base.items()}
+            mr = float(self.mk["run_rate_margin"])
+            for key, amount in (("revenue", 1.0), ("team_revenue", 1.0), ("margin", mr),
+                                ("profit", mr)):
+                probe[key][sales] += amount
+            cands.setdefault("probe", {})[event] = probe
+            cands.setdefault("probe_zero", {})[event] = {k: v[:, None] for k, v in base.items()}
             for kind in ("timing", "timing_next", "timing_zero"):
                 ct = {k: np.repeat(v[:, None], gt, axis=1) for k, v in base.items()}
                 if kind != "timing_zero":
@@ -1247,6 +1257,7 @@ class Firm(mesa.Model):
         cf = np.repeat(self.salary[:, None], m, axis=1)
         cfd = np.repeat(self.salary[:, None], gd, axis=1)
         t_now = np.repeat(self.salary[:, None], gt, axis=1)
+        marginal = np.zeros(self.n)
         t_next = np.zeros((self.n, gt))
         self._next_features: dict[str, Any] = {}
         for name, plan in self._all_plans().items():
@@ -1265,6 +1276,8 @@ class Firm(mesa.Model):
                                            self.ratchet_discount)
             c_d = plan.counterfactual(ev, cand["discount"], before, g)
             c_t = plan.counterfactual(ev, cand["timing"], before, g)
+            c_p = (plan.counterfactual(ev, cand["probe"], before, g)
+                   - plan.counterfactual(ev, cand["probe_zero"], before, g))[:, 0]
             self._next_features[name] = plan.next_features(before, cand["effort"])
             self.plan_state[name] = after
             pay += np.where(members, p, 0.0)
@@ -1281,8 +1294,10 @@ class Firm(mesa.Model):
             c_n = (plan.counterfactual(ev, cand["timing_next"], after, g)
                    - plan.counterfactual(ev, cand["timing_zero"], after, g))
             t_now += np.where(members[:, None], c_t, 0.0)
+            marginal += np.where(members, c_p, 0.0)
             t_next += np.where(members[:, None], c_n, 0.0)
         self._timing_pay = (t_now, t_next)
+        self._ar_marginal = marginal[self.idx[SALES]]  # pay per unit of an AR's revenue
         return pay, cf, cfd
 
     def _clawed_back(self, ev: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -1301,11 +1316,17 @@ class Firm(mesa.Model):
             out[key] = v
         return out
 
-    def _reference_pay(self, pay: np.ndarray) -> list[np.ndarray]:
-        """Pay of each person's reference group, held fixed (M5).
+    def _reference_pay(self, pay: np.ndarray, cand: list[np.ndarray]) -> list[np.ndarray]:
+        """Pay of each person's reference group (M5), and how one's own help moves it.
 
         SR, FR and support compare with the ARs they serve (their triangle's AR, else the mean
-        AR); ARs compare with the mean SR/FR.
+        AR); ARs compare with the mean SR/FR. An SR's or FR's support changes the revenue their
+        group's ARs book (``team_revenue`` counterfactual), and so those ARs' pay at the AR's
+        marginal pay per unit of revenue: helping a better-paid AR widens the gap one envies.
+        Support staff and ARs see their reference held fixed.
+
+        Returns:
+            Per role, ``(N_r, 1)`` (held fixed) or ``(N_r, K, G, 1)`` (moved by one's candidates).
         """
         sales = self.idx[SALES]
         mean_ar = pay[sales].mean() if sales.size else 0.0
@@ -1321,12 +1342,23 @@ class Firm(mesa.Model):
             else:
                 team = self.team[rows]
                 ref = by_team[np.where(team >= 0, team, self.n_triangles)]
-            out.append(ref[:, None])
+            if r in (RND, SUPPLY) and ROLES[r] in self._delta:
+                # A silo's deals belong to many ARs: the mean AR gains 1/n_AR of the revenue.
+                rate = np.where(team >= 0,
+                                self._ar_marginal[np.maximum(team, 0)] if sales.size else 0.0,
+                                self._ar_marginal.mean() / max(sales.size, 1)
+                                if sales.size else 0.0)
+                d_rev = self._delta[ROLES[r]]["team_revenue"]
+                k, g = cand[r].shape[1], cand[r].shape[2]
+                moved = ref[:, None] + rate[:, None] * d_rev[:, : k * g]
+                out.append(moved.reshape(rows.size, k, g, 1))
+            else:
+                out.append(ref[:, None])
         return out
 
     def _learn(self, states: list[np.ndarray], chosen: list[np.ndarray], cand: list[np.ndarray],
                pay: np.ndarray, cf: np.ndarray, cfd: np.ndarray, disc_idx: np.ndarray) -> None:
-        refs = self._reference_pay(pay)
+        refs = self._reference_pay(pay, cand)
         for r in range(4):
             rows = self.idx[r]
             lr = self.learners[r]

@@ -193,3 +193,30 @@ def test_a_tender_arrives_once_on_the_largest_key_account_with_every_line():
         float(acc.wallet[acc.tier_a & (acc.owner >= 0)].max()), rel=0.5)
     m = run(load_config([*SMALL, "market.tender.month=20", "tiering=company"])).metrics
     assert m["tender_won"] in (0.0, 1.0) and 0 <= m["tender_support"] <= 1
+
+
+def test_helping_an_ar_moves_the_reference_pay_an_sr_envies():
+    """M5 through others' pay: helping raises the pay of the AR one compares with.
+
+    An SR's candidate support changes the revenue their triangle's AR books, and so that AR's
+    pay (the SR's reference) at the AR's marginal pay per unit of revenue.
+    """
+    from sim.firm import RND
+
+    firm = Firm(plain(load_config(["org=iron_triangle", "seed=1"])))  # size s: deals flip
+    moved = 0
+    for _ in range(20):
+        firm.step()
+        cand = [firm.spaces[r].candidates(firm.last_effort[r]) for r in range(4)]
+        refs = firm._reference_pay(firm.last_pay, cand)
+        d_rev = firm._delta["rnd"]["team_revenue"]
+        rows = firm.idx[RND]
+        team = firm.team[rows]
+        k, g = cand[RND].shape[1:3]
+        fixed = refs[RND][..., 0].reshape(rows.size, -1) - firm._ar_marginal[
+            np.maximum(team, 0)][:, None] * d_rev[:, : k * g]
+        in_tri = team >= 0
+        # Subtracting the AR's marginal pay x revenue change leaves one reference per SR.
+        np.testing.assert_allclose(fixed[in_tri], fixed[in_tri][:, :1].repeat(k * g, axis=1))
+        moved += int((np.abs(d_rev[in_tri]) > 0).sum())
+    assert moved > 0  # the channel was exercised
