@@ -51,6 +51,9 @@ def test_a_sweep_writes_a_tidy_summary_and_a_report(compare_two):
     assert html.count("<img") >= 8 and "data:image/png;base64," in html
     assert (compare_two / "report.md").exists() and (compare_two / "findings.csv").exists()
     assert len(list((compare_two / "figures").glob("*.svg"))) >= 8
+    # The plans as configured, with salaries, for every design point.
+    assert "sales_commission (commission)" in html and "firm_pool (gain_sharing)" in html
+    assert "salary 6/month" in html
 
 
 def test_the_same_sweep_again_gives_an_identical_summary_and_serial_equals_joblib(

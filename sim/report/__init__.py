@@ -68,6 +68,45 @@ def _plans_of(sweep: Path) -> dict[str, tuple[Any, str]]:
     return out
 
 
+def _plan_table(sweep: Path) -> list[tuple[str, str, str, str, str]]:
+    """(design point, scheme, plan, paid roles, settings) for every plan of every design point.
+
+    Settings are the plan's fields that differ from the plan kind's defaults.
+    """
+    import dataclasses
+
+    from omegaconf import OmegaConf
+
+    from sim.report.aggregate import point_names
+    from sim.scheme import build_scheme
+
+    names = point_names(sweep)
+    rows = []
+    for job in job_dirs(sweep):
+        path = job / ".hydra" / "config.yaml"
+        if not path.exists():
+            continue
+        cfg = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+        assert isinstance(cfg, dict)
+        schemes = [cfg["scheme"]]
+        if (cfg.get("rollout") or {}).get("scheme"):
+            schemes.append(cfg["rollout"]["scheme"])
+        for node in schemes:
+            try:
+                scheme = build_scheme(node)
+            except Exception:
+                continue
+            for name, plan in scheme.plans.items():
+                defaults = type(plan)()
+                diff = [f"{f.name}={getattr(plan, f.name)}" for f in dataclasses.fields(plan)
+                        if getattr(plan, f.name) != getattr(defaults, f.name)]
+                paid = ", ".join(f"{r} (salary {scheme.roles[r].salary:g}/month)"
+                                 for r in scheme.members(name))
+                rows.append((names[job.name], scheme.name, f"{name} ({plan.kind})", paid,
+                             "; ".join(diff)))
+    return rows
+
+
 def build_report(sweep: Path) -> Path:
     """Aggregate a sweep folder and write ``summary.csv``, ``findings.csv``, figures and reports.
 
@@ -128,7 +167,8 @@ def build_report(sweep: Path) -> Path:
                 fg.save(fig, sweep / "figures", name)
                 figs.append((name, title, sweep / "figures" / f"{name}.png"))
     return write_reports(sweep, rows=rows, cfg=cfg, points=points, baseline=baseline,
-                         comparisons=comparisons, findings=table, figures=figs)
+                         comparisons=comparisons, findings=table, figures=figs,
+                         plans=_plan_table(sweep))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,7 +9,7 @@ import base64
 import html
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +68,8 @@ def _assumptions() -> list[str]:
 def write_reports(sweep: Path, *, rows: list[dict[str, Any]], cfg: Mapping[str, Any],
                   points: list[str], baseline: str,
                   comparisons: Mapping[tuple[str, str], Comparison],
-                  findings: list[dict[str, Any]], figures: list[tuple[str, str, Path]]) -> Path:
+                  findings: list[dict[str, Any]], figures: list[tuple[str, str, Path]],
+                  plans: Sequence[tuple[str, str, str, str, str]] = ()) -> Path:
     """Write ``report.html`` and ``report.md`` into the sweep folder (atomically).
 
     Returns:
@@ -100,6 +101,9 @@ def write_reports(sweep: Path, *, rows: list[dict[str, Any]], cfg: Mapping[str, 
     # -- Markdown --------------------------------------------------------------------------
     md = [f"# {name}: what the pay schemes do", "", "## Scenario", ""]
     md += [f"- **{k}**: {v}" for k, v in scenario]
+    md += ["", "## Plans", "", "| design point | scheme | plan | paid roles | settings |",
+           "|---|---|---|---|---|"]
+    md += [f"| {a} | {b} | {c} | {d} | {x} |" for a, b, c, d, x in plans]
     md += ["", "## Findings (paired by seed, 95 % CI, Holm-corrected tests)", ""]
     md += [f"- {f['finding']}" for f in findings] or ["- (no comparison: one design point)"]
     md += ["", "Full table: `findings.csv`.", "", "## Figures", ""]
@@ -137,6 +141,10 @@ def write_reports(sweep: Path, *, rows: list[dict[str, Any]], cfg: Mapping[str, 
          "border:1px solid #eee}.bad{color:#b00}li{margin:.3em 0}</style></head><body>",
          f"<h1>{e(name)}: what the pay schemes do</h1>", "<h2>Scenario</h2><table>"]
     h += [f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in scenario]
+    h += ["</table><h2>Plans</h2><table><tr><th>design point</th><th>scheme</th><th>plan</th>"
+          "<th>paid roles</th><th>settings</th></tr>"]
+    h += [f"<tr><td>{e(a)}</td><td>{e(b)}</td><td>{e(c)}</td><td>{e(d)}</td><td>{e(x)}</td>"
+          "</tr>" for a, b, c, d, x in plans]
     h += ["</table><h2>Findings</h2><p>Paired by seed (common random numbers), 95 % confidence "
           "intervals, paired t-tests Holm-corrected across metrics. Full table: "
           "<code>findings.csv</code>.</p><ul>"]
