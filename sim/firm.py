@@ -235,6 +235,7 @@ class Firm(mesa.Model):
         self._month_quits = 0
         self.effort_total_log: list[np.ndarray] = []
         self.quit_log: list[np.ndarray] = []  # who quit, per month (the seat is refilled)
+        self.tender_id: int | None = None  # the deal of market.tender, once it has arrived
         self.knowledge_log: list[float] = []
         # Per pooled plan and month: pay to each pool that has members (trap detection).
         self.pool_log: dict[str, list[np.ndarray]] = {}
@@ -356,7 +357,6 @@ class Firm(mesa.Model):
         discount = disc_eff[:, 0]
         tim_eff, tim_idx = self.timing_learner.act(self.rng_learning, states[SALES])
         timing = np.rint(tim_eff[:, 0]).astype(np.intp) - 1
-        self._timing_now = timing
         self.last_effort = eff
 
         # 2. market -------------------------------------------------------------------------------
@@ -381,7 +381,6 @@ class Firm(mesa.Model):
                                                             d.u_atc[open_]))
         passed = u < p
         tm = self._timing(open_, ctx, passed, stage, timing, discount)
-        self._tm = tm
         passed &= ~tm["slip_lost"]
         d.data["support_ratio"][open_] = ctx["support"]
         on_time = passed & (stage == ATC) & ~tm["slip"]
@@ -414,6 +413,7 @@ class Firm(mesa.Model):
         booked = self._event_measures(t)
         cand = [self.spaces[r].candidates(eff[r]) for r in range(4)]
         delta = self._counterfactual_deltas(atc, open_, ctx, eff, cand, discount, rel_before)
+        delta.update(self._timing_deltas(tm, timing))
         self._delta = delta
         measures, cand_m = self._measures(eff, cand, booked, delta, new_accounts)
         pay, cand_pay, disc_pay = self._pay(measures, cand_m)
@@ -616,7 +616,7 @@ class Firm(mesa.Model):
                 created=np.array([t]), stage=np.array([ATI], dtype=np.int8),
                 u_ati=u[[0]], u_atb=u[[1]], u_atc=u[[2]], u_late=u[[3]],
                 z_review=_probit(u[[4]]), u_timing=np.array([1.0]), u_slip=u[[6]])[0])
-        tid = getattr(self, "tender_id", None)
+        tid = self.tender_id
         if tid is not None and d.stage[tid] <= ATC:
             acc.competitor[d.account[tid]] = float(spec["competitor"])
 
@@ -1024,7 +1024,6 @@ class Firm(mesa.Model):
         np.add.at(drev, o, rev_d)
         np.add.at(dmar, o, mar_d)
         out["discount"] = {"revenue": drev, "margin": dmar}
-        out.update(self._timing_deltas(self._tm, timing=self._timing_now))
 
         # SR support and FR bid support reach the deal parts of their group.
         atc_of_open = np.full(open_.size, -1)

@@ -126,7 +126,7 @@ def compute(firm: Firm) -> dict[str, float]:
     out.update(_traps(firm, pays, burn, end))
     out.update(_comp_practice(firm, pays, years, revenue))
     out.update(_rollout(firm))
-    tid = getattr(firm, "tender_id", None)
+    tid = firm.tender_id
     if tid is not None:  # the one large tender (market.tender): won, and how well supported
         out["tender_won"] = float(d.booked[tid] >= 0)
         out["tender_support"] = float(np.nan_to_num(d.support_ratio[tid]))
