@@ -83,7 +83,7 @@ class EffortSpace:
             t: Effort vectors, shape ``(N, ..., K)``; ``intrinsic`` of shape ``(N, K)`` broadcasts
                 along the first axis.
         """
-        quad = 0.5 * np.einsum("...k,kl,...l->...", t, self.cost, t)
+        quad = 0.5 * ((t @ self.cost) * t).sum(axis=-1)  # a BLAS product, not a 3-way einsum
         a = self.intrinsic
         if a.ndim == 2:
             a = a.reshape(a.shape[0], *([1] * (t.ndim - 2)), a.shape[1])
@@ -100,17 +100,17 @@ class EffortSpace:
             to ``grid[g]``; when that exceeds the budget the *other* tasks are scaled down to make
             room, so every candidate is feasible.
         """
-        n, k = t.shape
+        k = t.shape[1]
         grid = self.grid
-        cand = np.broadcast_to(t[:, None, None, :], (n, k, grid.size, k)).copy()
         eye = np.eye(k, dtype=bool)
-        others = np.where(eye[None, :, None, :], 0.0, cand)
-        room = np.maximum(self.budget - grid, 0.0)[None, None, :, None]
-        used = others.sum(axis=-1, keepdims=True)
-        scale = np.where(used > room, room / np.maximum(used, 1e-300), 1.0)
-        others = others * scale
+        # The other tasks of candidate [n, k, g] do not depend on g before scaling: build them
+        # once per (n, k) and broadcast over the grid.
+        others = np.where(eye[None, :, :], 0.0, t[:, None, :])  # (N, K, K)
+        room = np.maximum(self.budget - grid, 0.0)[None, None, :]
+        used = others.sum(axis=-1)[:, :, None]  # (N, K, 1)
+        scale = np.where(used > room, room / np.maximum(used, 1e-300), 1.0)  # (N, K, G)
         level = np.where(eye[None, :, None, :], grid[None, None, :, None], 0.0)
-        return others + level
+        return others[:, :, None, :] * scale[..., None] + level
 
 
 def job_description_prior(

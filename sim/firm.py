@@ -44,7 +44,7 @@ from sim.market import (
     Deals,
     Lines,
 )
-from sim.plans import Groups, Plan, build_plan
+from sim.plans import Groups, PeriodState, Plan, build_plan
 from sim.rng import spawn_streams
 from sim.scheme import ROLES, Scheme, build_scheme
 
@@ -57,20 +57,20 @@ def _logistic(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def _threshold_sums(wins: Any, saturation: np.ndarray, supply: np.ndarray,
-                    values: tuple[np.ndarray, ...], won: np.ndarray
-                    ) -> tuple[np.ndarray, ...]:
+def _threshold_sums(wins: Any, supply: np.ndarray, values: tuple[np.ndarray, ...],
+                    won: np.ndarray) -> tuple[np.ndarray, ...]:
     """Change in won value for many candidate pooled supplies, exactly and fast.
 
     A deal's ATC outcome only improves as its group's supply grows (support ratio, fit,
     credibility and win probability are all non-decreasing in it, gate weights ≥ 0), so each
-    deal has a supply threshold past which it is won. Thresholds come from bisection (60 halvings,
-    to machine precision), then every candidate supply is answered with a sorted cumulative sum:
-    O((candidates + deals) · log deals) instead of O(candidates × deals).
+    deal is won from some candidate supply on. A binary search over the *sorted candidate
+    supplies* finds that first candidate for every deal at once (⌈log₂(n+1)⌉ evaluations of the
+    outcome, each over all deals), then every candidate is answered with a sorted cumulative
+    sum: O((candidates + deals) · log candidates) instead of O(candidates × deals). Outcomes are
+    evaluated at the candidates' own supplies, so the result equals the direct computation.
 
     Args:
         wins: Outcome of every part at a per-part supply array (shape of the parts).
-        saturation: Supply above which a part's support ratio stops rising.
         supply: Candidate pooled supplies ``(n,)``.
         values: Per-part values to sum over the won parts.
         won: Realised outcome per part.
@@ -78,23 +78,34 @@ def _threshold_sums(wins: Any, saturation: np.ndarray, supply: np.ndarray,
     Returns:
         For each value array, the change in the won sum per candidate ``(n,)``.
     """
-    lo = np.zeros_like(saturation)
-    hi = saturation.copy()
-    always = wins(lo)
-    never = ~wins(hi)
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        ok = wins(mid)
-        hi = np.where(ok, mid, hi)
-        lo = np.where(ok, lo, mid)
-    tau = np.where(always, -np.inf, np.where(never, np.inf, hi))
-    order = np.argsort(tau, kind="stable")
-    idx = np.searchsorted(tau[order], supply, side="right")
+    levels = np.unique(supply)  # sorted
+    n = levels.size
+    lo = np.zeros(won.shape, dtype=np.intp)
+    hi = np.full(won.shape, n, dtype=np.intp)  # n: not won at any candidate
+    while (lo < hi).any():
+        mid = (lo + hi) // 2
+        ok = wins(levels[np.minimum(mid, n - 1)])
+        open_ = lo < hi
+        hi = np.where(open_ & ok, mid, hi)
+        lo = np.where(open_ & ~ok, mid + 1, lo)
+    order = np.argsort(lo, kind="stable")
+    idx = np.searchsorted(lo[order], np.searchsorted(levels, supply), side="right")
     out = []
     for v in values:
         cum = np.concatenate([[0.0], np.cumsum(v[order])])
         out.append(cum[idx] - float((v * won).sum()))
     return tuple(out)
+
+
+def _tiled(base: Mapping[str, np.ndarray], m: int, writable: tuple[str, ...]
+           ) -> dict[str, np.ndarray]:
+    """Every measure repeated over ``m`` candidates.
+
+    Copies for the ``writable`` measures that candidates change, read-only broadcast views (no
+    memory) for the rest.
+    """
+    return {k: (np.repeat(v[:, None], m, axis=1) if k in writable
+                else np.broadcast_to(v[:, None], (v.size, m))) for k, v in base.items()}
 
 
 def _probit(u: np.ndarray) -> np.ndarray:
@@ -1059,18 +1070,16 @@ class Firm(mesa.Model):
                 v_profit = value[j] * (m_rate[j] - disc[j])
                 v_team = value[j] * (1 - disc[j])
                 rows = members[mi]  # (member, candidate) pairs are unique
-                # Bisection costs ~62 outcome evaluations per deal; the direct way one per
-                # candidate and deal: use thresholds when there are more candidates than that.
+                # The search costs ~log2(candidates) outcome evaluations per deal; the direct
+                # way one per candidate and deal.
                 direct = self.pool_method == "direct" or (
-                    self.pool_method == "auto" and total.size <= 62)
+                    self.pool_method == "auto" and total.size <= 8)
                 if direct:
                     dw_g = wins(total[:, None]).astype(float) - won[j]
                     profit[rows, ci] += (dw_g * v_profit).sum(axis=-1)
                     team_rev[rows, ci] += (dw_g * v_team).sum(axis=-1)
                 else:
-                    sat = parts["need"][sel] / np.maximum(parts["share"][sel], 1e-300)
-                    d_p, d_t = _threshold_sums(wins, sat * np.minimum(1.0, other[q]), total,
-                                               (v_profit, v_team), won[j])
+                    d_p, d_t = _threshold_sums(wins, total, (v_profit, v_team), won[j])
                     profit[rows, ci] += d_p
                     team_rev[rows, ci] += d_t
             out[ROLES[r]] = {"profit": profit, "team_revenue": team_rev}
@@ -1168,6 +1177,10 @@ class Firm(mesa.Model):
             "effort": {}, "discount": {}, "timing": {}, "timing_next": {}, "timing_zero": {}}
         gd = self.discount_space.grid.size
         gt = self.timing_space.grid.size
+        # Candidate measures are only built for the crediting events of the plans in force: they
+        # are (N, M) arrays per measure, the largest allocations of the month.
+        used = {plan.crediting for plan in self._all_plans().values()}
+        changed = ("revenue", "margin", "profit", "team_revenue")
         for event, money in events.items():
             base = {k: np.zeros(n) for k in MEASURES}
             base["revenue"][sales] = money["revenue"]
@@ -1177,7 +1190,9 @@ class Firm(mesa.Model):
             base["new_accounts"][sales] = new_accounts
             base["kpi"], base["help"] = kpi, help_
             realised[event] = base
-            ce = {k: np.repeat(v[:, None], m, axis=1) for k, v in base.items()}
+            if event not in used:
+                continue
+            ce = _tiled(base, m, changed)
             ce["kpi"], ce["help"] = kpi_c, help_c
             ks = delta["sales"]["revenue"].shape[1]
             for key, dkey in (("revenue", "revenue"), ("margin", "margin"), ("profit", "margin"),
@@ -1189,7 +1204,7 @@ class Firm(mesa.Model):
                 ce["profit"][rows, :kg] += delta[ROLES[r]]["profit"]
                 ce["team_revenue"][rows, :kg] += delta[ROLES[r]]["team_revenue"]
             cands["effort"][event] = ce
-            cd = {k: np.repeat(v[:, None], gd, axis=1) for k, v in base.items()}
+            cd = _tiled(base, gd, changed)
             for key, dkey in (("revenue", "revenue"), ("margin", "margin"), ("profit", "margin"),
                               ("team_revenue", "revenue")):
                 cd[key][sales] += delta["discount"][dkey]
@@ -1204,7 +1219,7 @@ class Firm(mesa.Model):
             cands.setdefault("probe", {})[event] = probe
             cands.setdefault("probe_zero", {})[event] = {k: v[:, None] for k, v in base.items()}
             for kind in ("timing", "timing_next", "timing_zero"):
-                ct = {k: np.repeat(v[:, None], gt, axis=1) for k, v in base.items()}
+                ct = _tiled(base, gt, changed if kind != "timing_zero" else ())
                 if kind != "timing_zero":
                     for key, dkey in (("revenue", "revenue"), ("margin", "margin"),
                                       ("profit", "margin"), ("team_revenue", "revenue")):
@@ -1245,11 +1260,30 @@ class Firm(mesa.Model):
             plans.update(self.plans_extra)
         return plans
 
+    def _counterfactual(self, plan: Plan, ev: dict[str, np.ndarray],
+                        cand: dict[str, np.ndarray], state: PeriodState, g: Groups,
+                        rows: np.ndarray, ratchet: bool = False) -> np.ndarray:
+        """Counterfactual pay of ``rows`` under their candidates, ``(len(rows), M)``.
+
+        A plan that reads one's own measures alone is evaluated on those rows only (the bulk of
+        the month's work otherwise); a pooled plan needs everyone's measures. ``ratchet`` adds
+        the value of the candidate's effect on next period's target.
+        """
+        groups: Groups | None = g
+        if plan.scope == "individual":
+            ev = {k: v[rows] for k, v in ev.items()}
+            cand = {k: v[rows] for k, v in cand.items()}
+            state, groups = state.rows(rows), None
+        out = plan.counterfactual(ev, cand, state, groups)
+        if ratchet:
+            out = out + plan.next_period_value(ev, cand, state, groups, self.ratchet_discount)
+        return out if plan.scope == "individual" else out[rows]
+
     def _pay(self, realised: dict[str, Any], cands: dict[str, Any]
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """This month's pay, and counterfactual pay for effort and discount candidates."""
         groups = self._plan_groups()
-        m = cands["effort"]["booking"]["kpi"].shape[1]
+        m = next(iter(cands["effort"].values()))["kpi"].shape[1]
         gd = self.discount_space.grid.size
         gt = self.timing_space.grid.size
         pay = self.salary.copy()
@@ -1270,13 +1304,15 @@ class Firm(mesa.Model):
                 cand = {kind: self._clawed_back(c) for kind, c in cand.items()}
             before = self.plan_state[name]
             p, after = plan.pay(ev, before, g)
-            c = plan.counterfactual(ev, cand["effort"], before, g)
-            c = c + plan.next_period_value(ev, cand["effort"], before, g,
-                                           self.ratchet_discount)
-            c_d = plan.counterfactual(ev, cand["discount"], before, g)
-            c_t = plan.counterfactual(ev, cand["timing"], before, g)
-            c_p = (plan.counterfactual(ev, cand["probe"], before, g)
-                   - plan.counterfactual(ev, cand["probe_zero"], before, g))[:, 0]
+            everyone = np.flatnonzero(members)
+            ars = np.flatnonzero(members & (self.role == SALES))
+            # Counterfactual pay is needed for members only, and for discount, timing and the
+            # probe for member ARs only.
+            c = self._counterfactual(plan, ev, cand["effort"], before, g, everyone, ratchet=True)
+            c_d = self._counterfactual(plan, ev, cand["discount"], before, g, ars)
+            c_t = self._counterfactual(plan, ev, cand["timing"], before, g, ars)
+            c_p = (self._counterfactual(plan, ev, cand["probe"], before, g, ars)
+                   - self._counterfactual(plan, ev, cand["probe_zero"], before, g, ars))[:, 0]
             self._next_features[name] = plan.next_features(before, cand["effort"])
             self.plan_state[name] = after
             pay += np.where(members, p, 0.0)
@@ -1287,14 +1323,14 @@ class Firm(mesa.Model):
                                   minlength=sums.size) > 0
                 self.pool_log_start.setdefault(name, self.month)
                 self.pool_log.setdefault(name, []).append(sums[has])
-            cf += np.where(members[:, None], c, 0.0)
-            cfd += np.where(members[:, None], c_d, 0.0)
+            cf[everyone] += c
+            cfd[ars] += c_d
             # Next month's pay, with this month's measures standing in for next month's.
-            c_n = (plan.counterfactual(ev, cand["timing_next"], after, g)
-                   - plan.counterfactual(ev, cand["timing_zero"], after, g))
-            t_now += np.where(members[:, None], c_t, 0.0)
-            marginal += np.where(members, c_p, 0.0)
-            t_next += np.where(members[:, None], c_n, 0.0)
+            c_n = (self._counterfactual(plan, ev, cand["timing_next"], after, g, ars)
+                   - self._counterfactual(plan, ev, cand["timing_zero"], after, g, ars))
+            t_now[ars] += c_t
+            marginal[ars] += c_p
+            t_next[ars] += c_n
         self._timing_pay = (t_now, t_next)
         self._ar_marginal = marginal[self.idx[SALES]]  # pay per unit of an AR's revenue
         return pay, cf, cfd

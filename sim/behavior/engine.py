@@ -139,7 +139,6 @@ class Learner:
         ) ** 2
         self.attraction[who] = bump[:, None, :, :]
         self.experience[who] = self.params.initial_experience
-        self._values = None
         if hasattr(self, "_visited"):
             self._visited[who] = False
             self._last[who] = -1
@@ -149,6 +148,13 @@ class Learner:
             self._pay_m1[who] = 0.0
             self._pay_m2[who] = 0.0
             self._pay_n[who] = 0.0
+        if self._values is not None:
+            # Refresh only the new hires' cached state values (a full refresh every month of
+            # hiring cost as much as the rest of the model).
+            who = np.atleast_1d(np.arange(self.n_people)[who])
+            rows = np.repeat(who, self.n_states)
+            states = np.tile(np.arange(self.n_states), who.size)
+            self._values[who] = self._policy_value(rows, states).reshape(who.size, -1)
 
     def _state(self, state: np.ndarray | None) -> np.ndarray:
         if state is None:

@@ -91,6 +91,15 @@ class PeriodState:
     accrued: np.ndarray
     target: dict[str, np.ndarray] = field(default_factory=dict)
 
+    def rows(self, idx: np.ndarray) -> PeriodState:
+        """The state of a subset of people (for plans whose pay depends on one's own measures)."""
+        return PeriodState(
+            month=self.month,
+            cum={m: v[idx] for m, v in self.cum.items()},
+            accrued=self.accrued[idx],
+            target={m: (v[idx] if np.ndim(v) else v) for m, v in self.target.items()},
+        )
+
 
 @dataclass(frozen=True)
 class Plan(ABC):
