@@ -89,6 +89,35 @@ class EffortSpace:
             a = a.reshape(a.shape[0], *([1] * (t.ndim - 2)), a.shape[1])
         return quad - (t * a).sum(axis=-1)
 
+    def candidate_net_cost(self, t: np.ndarray) -> np.ndarray:
+        """``net_cost(candidates(t))`` without building the candidates, shape ``(N, K, G)``.
+
+        Candidate ``[n, k, g]`` is ``s·o + g·e_k`` where ``o`` is ``t[n]`` with task ``k`` zeroed
+        and ``s`` the scale that makes room in the budget, so
+        ``½ xᵀCx − aᵀx = ½(s²·oᵀCo + 2sg·(Co)_k + g²·C_kk) − s·aᵀo − g·a_k``: O(N·K·(K+G)) work
+        instead of O(N·K·G·K²). Equal to the direct form up to rounding.
+
+        Args:
+            t: Played effort, shape ``(N, K)``.
+        """
+        k = t.shape[1]
+        grid = self.grid
+        eye = np.eye(k, dtype=bool)
+        others = np.where(eye[None, :, :], 0.0, t[:, None, :])  # (N, K, K): o per (n, k)
+        room = np.maximum(self.budget - grid, 0.0)[None, None, :]
+        used = others.sum(axis=-1)[:, :, None]
+        scale = np.where(used > room, room / np.maximum(used, 1e-300), 1.0)  # (N, K, G)
+        co = others @ self.cost  # (N, K, K): C·o (C symmetric)
+        quad_o = (co * others).sum(axis=-1)[:, :, None]  # oᵀCo
+        cross = np.diagonal(co, axis1=1, axis2=2)[:, :, None]  # (Co)_k
+        diag = np.diag(self.cost)[None, :, None]
+        g = grid[None, None, :]
+        a = self.intrinsic if self.intrinsic.ndim == 2 else self.intrinsic[None, :]
+        a_o = (others * a[:, None, :]).sum(axis=-1)[:, :, None]  # aᵀo
+        a_k = a[:, :, None]
+        quad = 0.5 * (scale**2 * quad_o + 2.0 * scale * g * cross + g**2 * diag)
+        return quad - (scale * a_o + g * a_k)
+
     def candidates(self, t: np.ndarray) -> np.ndarray:
         """Candidate effort vectors: the played vector with one task moved to each grid level.
 

@@ -1270,9 +1270,9 @@ class Firm(mesa.Model):
         the value of the candidate's effect on next period's target.
         """
         groups: Groups | None = g
-        if plan.scope == "individual":
-            ev = {k: v[rows] for k, v in ev.items()}
-            cand = {k: v[rows] for k, v in cand.items()}
+        if plan.scope == "individual":  # it reads only its own measures of these rows
+            ev = {k: ev[k][rows] for k in plan.measures}
+            cand = {k: cand[k][rows] for k in plan.measures}
             state, groups = state.rows(rows), None
         out = plan.counterfactual(ev, cand, state, groups)
         if ratchet:
@@ -1399,7 +1399,8 @@ class Firm(mesa.Model):
             lr = self.learners[r]
             k, g = cand[r].shape[1], cand[r].shape[2]
             cp = cf[rows, : k * g].reshape(rows.size, k, g)
-            u = lr.utility(cand[r], cp, refs[r])
+            u = lr.utility(cand[r], cp, refs[r],
+                           cost=lr.space.candidate_net_cost(self.last_effort[r]))
             nxt = None
             name = self.plan_of_role[r][0] if self.plan_of_role[r] else None
             if name is not None and self.state_spaces[r].n_states > 1:

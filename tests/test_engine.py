@@ -69,6 +69,28 @@ def test_candidates_respect_the_budget():
     np.testing.assert_allclose(cand[0, 0, 1], [0.25, 0.5])  # room left: b unchanged
 
 
+@pytest.mark.parametrize("per_person", [False, True])
+def test_candidate_net_cost_equals_the_cost_of_the_candidates(per_person):
+    """The closed form the firm uses equals the direct cost of every candidate vector."""
+    rng = np.random.default_rng(5)
+    m = rng.random((4, 4))
+    intrinsic = rng.random((30, 4)) if per_person else np.array([0.1, 0.0, 0.3, 0.2])
+    space = EffortSpace(tuple("abcd"), budget=1.0, grid_step=0.05, cost=m @ m.T + 0.1,
+                        intrinsic=intrinsic)
+    t = space.project(rng.random((30, 4)) * 0.7)
+    direct = space.net_cost(space.candidates(t))
+    assert direct.shape == (30, 4, 21)
+    np.testing.assert_allclose(space.candidate_net_cost(t), direct, rtol=0, atol=1e-12)
+
+
+def test_net_cost_by_hand():
+    # t = (0.5, 0.5), C = [[2, 1], [1, 2]], a = (0.1, 0): ½(0.5 + 2·0.25 + 0.5) − 0.05 = 0.70
+    space = EffortSpace(("a", "b"), budget=1.0, grid_step=0.5, cost=np.array([[2.0, 1.0],
+                                                                              [1.0, 2.0]]),
+                        intrinsic=np.array([0.1, 0.0]))
+    assert math.isclose(space.net_cost(np.array([[0.5, 0.5]]))[0], 0.70)
+
+
 def test_fehr_schmidt_penalty_by_hand():
     # own 5 against 3 and 9: envy mean(0, 4) = 2, guilt mean(2, 0) = 1 → 0.5·2 + 0.2·1 = 1.2
     pen = inequity_penalty(np.array([[5.0]]), np.array([[3.0, 9.0]]), np.array([[True, True]]),

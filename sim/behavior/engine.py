@@ -219,9 +219,15 @@ class Learner:
         are cached and refreshed only where attractions change (one state per person a period).
         """
         if self._values is None:
-            rows = np.repeat(self._rows, self.n_states)
-            states = np.tile(np.arange(self.n_states), self.n_people)
-            self._values = self._policy_value(rows, states).reshape(self.n_people, -1)
+            self._values = np.empty((self.n_people, self.n_states))
+            # In blocks of people: the logit's temporaries over all (person, state) pairs at
+            # once would be several times the attractions themselves (GBs at size L).
+            block = max(1, 2**21 // max(1, self.n_states * self.attraction[0, 0].size))
+            for lo in range(0, self.n_people, block):
+                who = self._rows[lo:lo + block]
+                rows = np.repeat(who, self.n_states)
+                states = np.tile(np.arange(self.n_states), who.size)
+                self._values[who] = self._policy_value(rows, states).reshape(who.size, -1)
         value = self._values
         visited = self._visited
         if visited.all():
@@ -240,6 +246,7 @@ class Learner:
         candidates: np.ndarray,
         pay: np.ndarray,
         reference_pay: np.ndarray | None = None,
+        cost: np.ndarray | None = None,
     ) -> np.ndarray:
         """Utility of candidate actions, excluding the risk premium (see :meth:`update`).
 
@@ -248,11 +255,13 @@ class Learner:
             pay: Their counterfactual pay ``(N, K, G)``.
             reference_pay: Pay of each person's reference group, ``(N, R)`` held fixed or
                 ``(N, K, G, R)`` when one's action moves it.
+            cost: Their net effort cost ``(N, K, G)`` if already known (e.g. from
+                :meth:`sim.effort.EffortSpace.candidate_net_cost`); computed otherwise.
 
         Returns:
             Utility ``(N, K, G)``: pay − net effort cost − inequity penalty.
         """
-        u = pay - self.space.net_cost(candidates)
+        u = pay - (self.space.net_cost(candidates) if cost is None else cost)
         prefs = self.preferences
         if prefs.has_inequity and reference_pay is not None:
             assert prefs.reference is not None

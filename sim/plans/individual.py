@@ -5,6 +5,7 @@ Each person's pay depends only on their own credited measures (``scope = "indivi
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -167,6 +168,11 @@ class TargetBonus(Plan):
             raise PlanError(f"target_bonus.ratchet: must be in [0, 1], got {self.ratchet}")
         _nonneg(self.growth, "target_bonus.growth")
 
+    @functools.cached_property
+    def _curve_xy(self) -> tuple[np.ndarray, np.ndarray]:
+        """The validated curve points (checked once, not every month)."""
+        return check_curve(self.curve, "target_bonus.curve")
+
     @property
     def measures(self) -> tuple[str, ...]:
         """The weighted measures, in a stable order."""
@@ -220,7 +226,7 @@ class TargetBonus(Plan):
         self, cum: Measures, frac: float, state: PeriodState, groups: Groups | None
     ) -> np.ndarray:
         """Run-rate accrual of the period bonus."""
-        x, y = check_curve(self.curve, "target_bonus.curve")
+        x, y = self._curve_xy
         return frac * self.bonus * payout_curve(self.attainment(cum, frac, state), x, y)
 
 

@@ -17,6 +17,7 @@ Counterfactuals hold everyone else's measures fixed and recompute the group tota
 
 from __future__ import annotations
 
+import functools
 from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -288,6 +289,11 @@ class TeamScorecard(PoolPlan):
         ):
             raise PlanError("team_scorecard.target: one target > 0 per weighted measure")
 
+    @functools.cached_property
+    def _curve_xy(self) -> tuple[np.ndarray, np.ndarray]:
+        """The validated curve points (checked once, not every month)."""
+        return check_curve(self.curve, "team_scorecard.curve")
+
     @property
     def base_measures(self) -> tuple[str, ...]:
         """The scorecard's measures."""
@@ -307,6 +313,6 @@ class TeamScorecard(PoolPlan):
         m = np.maximum(members, 1.0)
         score = np.maximum(base_sum, 0.0) / (m * frac)
         if self.curve:
-            x, y = check_curve(self.curve, "team_scorecard.curve")
+            x, y = self._curve_xy
             score = payout_curve(score, x, y)
         return frac * m * self.bonus * score
