@@ -20,8 +20,11 @@ demo: $(STAMP)
 theory: $(STAMP)
 	$(BIN)/python -m sim.theory_checks
 
+# Sizes S, M, L against the plain-Mesa reference, the compare_schemes sweep; ~1 h with L.
+# Quicker: make bench BENCH_ARGS="--sizes s,m"
+BENCH_ARGS ?= --sizes s,m,l --repeat 3
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench.py --sizes s,m --repeat 1
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests experiments benchmarks

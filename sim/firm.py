@@ -1293,6 +1293,9 @@ class Firm(mesa.Model):
         marginal = np.zeros(self.n)
         t_next = np.zeros((self.n, gt))
         self._next_features: dict[str, Any] = {}
+        # Only a role's first plan sets its decision state (see _learn).
+        needs_features = {self.plan_of_role[r][0] for r in range(4)
+                          if self.plan_of_role[r] and self.state_spaces[r].n_states > 1}
         for name, plan in self._all_plans().items():
             if name not in self.plan_state:
                 self.plan_state[name] = plan.initial_state(self.n)
@@ -1313,7 +1316,8 @@ class Firm(mesa.Model):
             c_t = self._counterfactual(plan, ev, cand["timing"], before, g, ars)
             c_p = (self._counterfactual(plan, ev, cand["probe"], before, g, ars)
                    - self._counterfactual(plan, ev, cand["probe_zero"], before, g, ars))[:, 0]
-            self._next_features[name] = plan.next_features(before, cand["effort"])
+            if name in needs_features:
+                self._next_features[name] = plan.next_features(before, cand["effort"])
             self.plan_state[name] = after
             pay += np.where(members, p, 0.0)
             if plan.budget_balanced:

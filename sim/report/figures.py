@@ -47,6 +47,8 @@ def save(fig: Figure, folder: Path, name: str) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{name}.png", folder / f"{name}.svg"]
     fig.savefig(paths[0], metadata={"Software": None})
+    # The layout is settled by the first save; freezing it saves re-solving it for the second.
+    fig.set_layout_engine("none")
     fig.savefig(paths[1], metadata={"Date": None, "Creator": None})
     plt.close(fig)
     return paths

@@ -53,13 +53,14 @@ def _num(x: Any, digits: int = 3) -> str:
     return str(x)
 
 
-def _assumptions() -> list[str]:
-    """Config leaves whose source is marked an assumption (docs/parameter_sources.yaml)."""
+def _assumptions(cfg: Mapping[str, Any]) -> list[str]:
+    """Leaves of the run config whose source is an assumption (docs/parameter_sources.yaml)."""
     try:
         from sim import parameters
 
         table = parameters.sources()
-        return sorted(k for k in parameters.all_leaves() if not k.startswith("debug.")
+        return sorted(k for k, _ in parameters.leaves(dict(cfg))
+                      if not k.startswith(("debug.", "hydra."))
                       and "assumption" in (parameters.source_of(k, table) or "").lower())
     except Exception:  # the docs are not shipped in a wheel: say so rather than fail
         return []
@@ -95,7 +96,7 @@ def write_reports(sweep: Path, *, rows: list[dict[str, Any]], cfg: Mapping[str, 
     kpis = [m for m in KPI_METRICS if (baseline, m) in comparisons]
     drift = {p: comparisons[(p, "convergence_drift")].summary.mean for p in points
              if (p, "convergence_drift") in comparisons}
-    assumptions = _assumptions()
+    assumptions = _assumptions(cfg)
     cmd = f"incentive-sim experiment={name}" if exp else "incentive-sim -m <overrides>"
 
     # -- Markdown --------------------------------------------------------------------------
@@ -117,7 +118,7 @@ def write_reports(sweep: Path, *, rows: list[dict[str, Any]], cfg: Mapping[str, 
     md += ["", "## Mechanisms", "", "| difference | mechanism | switched off |", "|---|---|---|"]
     md += [f"| {a} | {b} | {c} |" for a, b, c in MECHANISMS]
     md += ["", "## Assumptions and limitations", "",
-           f"{len(assumptions)} default parameters are assumptions rather than sourced values "
+           f"{len(assumptions)} parameters of this study are assumptions, not sourced values "
            "(docs/parameters.md lists each one). Behaviour is learned, not optimal: people are "
            "boundedly rational learners (docs/behavior.md). Period-end deal timing is not yet "
            "calibrated to the field (issue 5).", "", "## Convergence", "",
@@ -162,7 +163,7 @@ def write_reports(sweep: Path, *, rows: list[dict[str, Any]], cfg: Mapping[str, 
           "<th>switched off</th></tr>"]
     h += [f"<tr><td>{e(a)}</td><td>{e(b)}</td><td>{e(c)}</td></tr>" for a, b, c in MECHANISMS]
     h += ["</table><h2>Assumptions and limitations</h2>",
-          f"<p>{len(assumptions)} default parameters are assumptions rather than sourced values "
+          f"<p>{len(assumptions)} parameters of this study are assumptions, not sourced values "
           "(docs/parameters.md lists each one). People are boundedly rational learners, not "
           "optimisers. Period-end deal timing is not yet calibrated to the field.</p>",
           "<h2>Convergence</h2><p>Drift of mean effort in the last year (below 0.03 = settled): "
