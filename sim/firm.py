@@ -21,7 +21,6 @@ unless a plan pays for them.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -55,46 +54,6 @@ MEASURES = ("revenue", "margin", "profit", "team_revenue", "kpi", "help", "new_a
 
 def _logistic(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
-
-
-def _threshold_sums(wins: Any, supply: np.ndarray, values: tuple[np.ndarray, ...],
-                    won: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Change in won value for many candidate pooled supplies, exactly and fast.
-
-    A deal's ATC outcome only improves as its group's supply grows (support ratio, fit,
-    credibility and win probability are all non-decreasing in it, gate weights ≥ 0), so each
-    deal is won from some candidate supply on. A binary search over the *sorted candidate
-    supplies* finds that first candidate for every deal at once (⌈log₂(n+1)⌉ evaluations of the
-    outcome, each over all deals), then every candidate is answered with a sorted cumulative
-    sum: O((candidates + deals) · log candidates) instead of O(candidates × deals). Outcomes are
-    evaluated at the candidates' own supplies, so the result equals the direct computation.
-
-    Args:
-        wins: Outcome of every part at a per-part supply array (shape of the parts).
-        supply: Candidate pooled supplies ``(n,)``.
-        values: Per-part values to sum over the won parts.
-        won: Realised outcome per part.
-
-    Returns:
-        For each value array, the change in the won sum per candidate ``(n,)``.
-    """
-    levels = np.unique(supply)  # sorted
-    n = levels.size
-    lo = np.zeros(won.shape, dtype=np.intp)
-    hi = np.full(won.shape, n, dtype=np.intp)  # n: not won at any candidate
-    while (lo < hi).any():
-        mid = (lo + hi) // 2
-        ok = wins(levels[np.minimum(mid, n - 1)])
-        open_ = lo < hi
-        hi = np.where(open_ & ok, mid, hi)
-        lo = np.where(open_ & ~ok, mid + 1, lo)
-    order = np.argsort(lo, kind="stable")
-    idx = np.searchsorted(lo[order], np.searchsorted(levels, supply), side="right")
-    out = []
-    for v in values:
-        cum = np.concatenate([[0.0], np.cumsum(v[order])])
-        out.append(cum[idx] - float((v * won).sum()))
-    return tuple(out)
 
 
 def _tiled(base: Mapping[str, np.ndarray], m: int, writable: tuple[str, ...]
@@ -223,12 +182,12 @@ class Firm(mesa.Model):
                                        ("bias", "relationship", "fit", "credibility", "price")]
                                       for g in ("ati", "atb", "atc")])
         self.company_tiering = str(cfg["tiering"]["mode"]) == "company"
-        # Pooled-support counterfactuals by supply thresholds (fast for large pools, exact for
-        # non-negative gate weights) or directly per candidate and deal; "auto" picks per group.
-        # Both give identical outcomes (tests compare them).
+        # Pooled-support counterfactuals by a search over candidate supplies (all groups at
+        # once; exact when outcomes are monotone in supply, i.e. gate weights ≥ 0) or directly
+        # per group, candidate and deal. Both give identical outcomes (tests compare them).
         negative = any(float(w) < 0 for gate in mk["gates"].values()
                        for k, w in gate.items() if k != "bias")
-        self.pool_method = "direct" if negative else "auto"
+        self.pool_method = "direct" if negative else "search"
         self.salary = np.array([self.scheme.roles[ROLES[r]].salary for r in self.role])
         self.outside = self._outside_options(cfg)
         self._assign_accounts(float(mk["prospect_share"]))
@@ -1048,42 +1007,129 @@ class Firm(mesa.Model):
             profit = np.zeros(cr.shape)
             team_rev = np.zeros(cr.shape)
             at_atc = atc_of_open[parts["deal"]] >= 0
-            for g in np.unique(parts["group"][at_atc]):
-                members = np.flatnonzero(parts["people_group"] == g)
-                if members.size == 0:
-                    continue
-                sel = np.flatnonzero(at_atc & (parts["group"] == g))
-                q = parts["deal"][sel]  # open positions (one part per deal within a group)
-                j = atc_of_open[q]  # ATC positions
-                elsewhere = parts["group"] != g
-                other = np.ones(open_.size)
-                np.minimum.at(other, parts["deal"][elsewhere], parts["ratio"][elsewhere])
-                # Only candidates that change one's support change the group's supply; the rest
-                # leave every outcome as realised (Δ = 0 exactly), so they are skipped.
-                change = cr[members] - e_now[members][:, None]  # (m, KG)
-                mi, ci = np.nonzero(change != 0)
-                if mi.size == 0:
-                    continue
-                total = parts["supply"][g] + change[mi, ci]  # (n,)
-                wins = functools.partial(self._part_wins, kind, ctx, at, parts, sel, q, j, other)
-
-                v_profit = value[j] * (m_rate[j] - disc[j])
-                v_team = value[j] * (1 - disc[j])
-                rows = members[mi]  # (member, candidate) pairs are unique
-                # The search costs ~log2(candidates) outcome evaluations per deal; the direct
-                # way one per candidate and deal.
-                direct = self.pool_method == "direct" or (
-                    self.pool_method == "auto" and total.size <= 8)
-                if direct:
-                    dw_g = wins(total[:, None]).astype(float) - won[j]
-                    profit[rows, ci] += (dw_g * v_profit).sum(axis=-1)
-                    team_rev[rows, ci] += (dw_g * v_team).sum(axis=-1)
-                else:
-                    d_p, d_t = _threshold_sums(wins, total, (v_profit, v_team), won[j])
-                    profit[rows, ci] += d_p
-                    team_rev[rows, ci] += d_t
+            v_profit = value * (m_rate - disc)  # per ATC deal
+            v_team = value * (1 - disc)
+            if self.pool_method == "direct":
+                self._pooled_direct(kind, ctx, at, parts, at_atc, atc_of_open, cr, e_now, won,
+                                    (v_profit, v_team), (profit, team_rev))
+            else:
+                self._pooled_search(kind, ctx, at, parts, at_atc, atc_of_open, cr, e_now, won,
+                                    (v_profit, v_team), (profit, team_rev))
             out[ROLES[r]] = {"profit": profit, "team_revenue": team_rev}
         return out
+
+    def _pooled_direct(self, kind: str, ctx: dict[str, Any], at: dict[str, np.ndarray],
+                       parts: dict[str, np.ndarray], at_atc: np.ndarray, atc_of_open: np.ndarray,
+                       cr: np.ndarray, e_now: np.ndarray, won: np.ndarray,
+                       values: tuple[np.ndarray, ...], out: tuple[np.ndarray, ...]) -> None:
+        """Pooled-support deltas group by group, every candidate against every deal.
+
+        The reference computation (and the one used when a gate weight is negative, where
+        outcomes need not be monotone in supply); :meth:`_pooled_search` must equal it.
+        """
+        for g in np.unique(parts["group"][at_atc]):
+            members = np.flatnonzero(parts["people_group"] == g)
+            if members.size == 0:
+                continue
+            sel = np.flatnonzero(at_atc & (parts["group"] == g))
+            q = parts["deal"][sel]  # open positions (one part per deal within a group)
+            j = atc_of_open[q]  # ATC positions
+            elsewhere = parts["group"] != g
+            other = np.ones(atc_of_open.size)
+            np.minimum.at(other, parts["deal"][elsewhere], parts["ratio"][elsewhere])
+            # Only candidates that change one's support change the group's supply; the rest
+            # leave every outcome as realised (Δ = 0 exactly), so they are skipped.
+            change = cr[members] - e_now[members][:, None]  # (m, KG)
+            mi, ci = np.nonzero(change != 0)
+            if mi.size == 0:
+                continue
+            total = parts["supply"][g] + change[mi, ci]  # (n,)
+            dw = (self._part_wins(kind, ctx, at, parts, sel, q, j, other[q], total[:, None])
+                  .astype(float) - won[j])
+            for v, acc in zip(values, out, strict=True):
+                acc[members[mi], ci] += (dw * v[j]).sum(axis=-1)
+
+    def _pooled_search(self, kind: str, ctx: dict[str, Any], at: dict[str, np.ndarray],
+                       parts: dict[str, np.ndarray], at_atc: np.ndarray, atc_of_open: np.ndarray,
+                       cr: np.ndarray, e_now: np.ndarray, won: np.ndarray,
+                       values: tuple[np.ndarray, ...], out: tuple[np.ndarray, ...]) -> None:
+        """Pooled-support deltas for all groups at once, exactly as :meth:`_pooled_direct`.
+
+        A deal's ATC outcome only improves as its group's supply grows (support ratio, fit,
+        credibility and win probability are non-decreasing in it when gate weights are ≥ 0), so
+        each deal part is won from some candidate supply of its group on. One binary search over
+        every group's *sorted candidate supplies* finds that first candidate for all parts at
+        once (⌈log₂(candidates + 1)⌉ outcome evaluations, each over all parts, with no loop
+        over groups); each candidate's change in won value is then a difference of cumulative
+        sums over the parts sorted by (group, first candidate won).
+        """
+        sel = np.flatnonzero(at_atc)
+        if sel.size == 0:
+            return
+        deal, group, ratio = parts["deal"], parts["group"], parts["ratio"]
+        # The weakest support of each deal's parts in *other* groups (1 if none): the minimum
+        # over the deal's parts, or the second smallest for the part that is the minimum.
+        order = np.lexsort((ratio, deal))
+        d_sorted = deal[order]
+        first_of = np.r_[True, d_sorted[1:] != d_sorted[:-1]]
+        starts = np.flatnonzero(first_of)
+        counts = np.diff(np.r_[starts, d_sorted.size])
+        min1 = np.ones(atc_of_open.size)
+        min2 = np.ones(atc_of_open.size)
+        arg1 = np.full(atc_of_open.size, -1)
+        min1[d_sorted[starts]] = ratio[order[starts]]
+        arg1[d_sorted[starts]] = order[starts]
+        two = starts[counts > 1]
+        min2[d_sorted[two]] = ratio[order[two + 1]]
+        q = deal[sel]
+        other = np.where(arg1[q] == sel, min2[q], min1[q])
+        j = atc_of_open[q]
+        gp = group[sel]
+
+        # Candidates that change someone's support, in groups that have parts at ATC.
+        n_groups = parts["supply"].size
+        has = np.bincount(gp, minlength=n_groups) > 0
+        pg = parts["people_group"]
+        change = cr - e_now[:, None]
+        mi, ci = np.nonzero((change != 0) & has[pg][:, None])
+        if mi.size == 0:
+            return
+        cg = pg[mi]
+        total = parts["supply"][cg] + change[mi, ci]
+        # Each group's distinct candidate supplies, sorted, concatenated group after group.
+        pair = np.lexsort((total, cg))
+        key_g, key_s = cg[pair], total[pair]
+        new = np.r_[True, (key_g[1:] != key_g[:-1]) | (key_s[1:] != key_s[:-1])]
+        levels, level_group = key_s[new], key_g[new]
+        level_of = np.empty(mi.size, dtype=np.intp)
+        level_of[pair] = np.cumsum(new) - 1
+        n_levels = np.bincount(level_group, minlength=n_groups)
+        start = np.r_[0, np.cumsum(n_levels)[:-1]]
+        lo = np.zeros(sel.size, dtype=np.intp)
+        hi = n_levels[gp].copy()  # n: not won at any candidate of the group
+        base, last = start[gp], np.maximum(n_levels[gp] - 1, 0)
+        while (lo < hi).any():
+            mid = (lo + hi) // 2
+            ok = self._part_wins(kind, ctx, at, parts, sel, q, j, other,
+                                 levels[np.minimum(base + np.minimum(mid, last),
+                                                   levels.size - 1)])
+            open_ = lo < hi
+            hi = np.where(open_ & ok, mid, hi)
+            lo = np.where(open_ & ~ok, mid + 1, lo)
+        # Parts sorted by (group, first candidate index won); a candidate at index i of its
+        # group wins exactly the group's parts with first index ≤ i.
+        span = int(n_levels.max()) + 1
+        part_key = gp * span + lo
+        by = np.argsort(part_key, kind="stable")
+        sorted_key = part_key[by]
+        lo_pos = np.searchsorted(sorted_key, cg * span, side="left")
+        hi_pos = np.searchsorted(sorted_key, cg * span + (level_of - start[cg]), side="right")
+        now = won[j]
+        for v, acc in zip(values, out, strict=True):
+            vj = v[j]
+            cum = np.r_[0.0, np.cumsum(vj[by])]
+            realised = np.bincount(gp, weights=vj * now, minlength=n_groups)
+            acc[mi, ci] += cum[hi_pos] - cum[lo_pos] - realised[cg]
 
     def _learn_timing(self, state: np.ndarray, timing: np.ndarray, chosen: np.ndarray) -> None:
         """The timing learner values each action by this month's pay plus next month's.
@@ -1112,12 +1158,13 @@ class Firm(mesa.Model):
             sel: The group's parts at ATC.
             q: Their deals' open positions.
             j: Their deals' ATC positions.
-            other: Per open deal, the weakest support ratio of its parts in other groups.
+            other: Per selected part, the weakest support ratio of its deal's parts in other
+                groups.
             supply: Pooled supply, broadcasting against the parts (e.g. ``(n, 1)`` or ``(p,)``).
         """
         part_ratio = np.minimum(1.0, supply * parts["share"][sel]
                                 / np.maximum(parts["need"][sel], 1e-12))
-        ratio = np.minimum(part_ratio, other[q])
+        ratio = np.minimum(part_ratio, other)
         strat, integ = at["strat"][j], at["integ"][j]
         if kind == "sr":
             f = self._fit(ctx["pitch"][q], ratio, ctx["fr_ratio"][q], ctx["integration"][q],

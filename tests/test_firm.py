@@ -112,10 +112,10 @@ def test_threshold_counterfactual_equals_the_direct_one(variant):
     from sim.simulation import plain
 
     out = {}
-    for method in ("direct", "threshold"):
+    for method in ("direct", "search"):
         firm = Firm(plain(small("months=20", *variant)))
         firm.pool_method = method
         for _ in range(20):
             firm.step()
         out[method] = json.dumps(metrics_mod.compute(firm), sort_keys=True)
-    assert out["direct"] == out["threshold"]
+    assert out["direct"] == out["search"]
