@@ -133,6 +133,8 @@ def main() -> None:
                         help="runs at size l (default: --repeat); an L run takes minutes")
     parser.add_argument("--no-sweep", action="store_true")
     parser.add_argument("--sweep-reps", type=int, default=30)
+    parser.add_argument("--out", default=str(ROOT / "results" / "bench"),
+                        help="folder for the JSON record (default results/bench)")
     parser.add_argument("--child", choices=("model", "reference"), help=argparse.SUPPRESS)
     parser.add_argument("--size", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -188,7 +190,7 @@ def main() -> None:
               f"simulation alone {sw['simulation_s']:.1f} s, so {100 * sw['outside_share']:.0f} % "
               f"outside it (imports, Hydra, files, aggregation, report; target < 20 %); report "
               f"rendering alone {sw['report_s']:.1f} s (target ≤ 5 s)", flush=True)
-    out_dir = ROOT / "results" / "bench"
+    out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     path = out_dir / f"bench-{stamp}.json"
@@ -197,7 +199,7 @@ def main() -> None:
         path = out_dir / f"bench-{stamp}-{i}.json"
         i += 1
     path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"\nsaved {path.relative_to(ROOT)}")
+    print(f"\nsaved {path}")
 
 
 if __name__ == "__main__":
