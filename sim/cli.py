@@ -6,8 +6,9 @@ calls the pure :func:`sim.simulation.run`. One run writes ``metrics.json`` (last
 marks a complete run), ``timeseries.csv``, ``people.csv`` and ``run_info.json`` (code and
 package versions) beside Hydra's ``.hydra/`` folder. A sweep's jobs each run all replications of
 their design point (:mod:`sim.experiment`); afterwards the sweep is aggregated and reported
-(:mod:`sim.report`). A folder that already holds results is refused, and the default folders are
-fresh numbered ones, so no result is ever overwritten.
+(:mod:`sim.report`). A run folder that already holds results is refused; a sweep folder is
+resumed by the same sweep (finished jobs kept, failed or unfinished ones rerun) and refused to
+any other; default folders are fresh numbered ones. No result is ever overwritten.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def _task(cfg: Any) -> None:
     hc = HydraConfig.get()
     out = Path(hc.runtime.output_dir)
     if hc.mode == RunMode.MULTIRUN:
-        _replication_job(cfg, out, list(hc.overrides.task))
+        _replication_job(cfg, out, list(hc.overrides.task), int(hc.job.num))
         return
     from sim.simulation import run
 
@@ -75,20 +76,38 @@ def _task(cfg: Any) -> None:
           f"collaboration {m['collaboration_index']:.3f}  -> {out}")
 
 
-def _replication_job(cfg: Any, out: Path, overrides: list[str]) -> None:
-    """One design point of a sweep: every replication, errors recorded, never raised."""
+def _replication_job(cfg: Any, out: Path, overrides: list[str], job: int = 0) -> None:
+    """One design point of a sweep: every replication, errors recorded, never raised.
+
+    A job folder that already holds this design point's complete results (a resumed sweep)
+    is left as it is.
+    """
     from sim.experiment import Replications, replicate
-    from sim.report.aggregate import design_point_name, write_job
+    from sim.report.aggregate import config_digest, design_point_name, finished_job, write_job
     from sim.simulation import plain
 
     point = design_point_name(overrides)
+    c = plain(cfg)
+    digest = config_digest(c)
+    if finished_job(out, digest):
+        print(f"{point}: already finished, kept -> {out}", flush=True)
+        return
     try:
-        reps = replicate(plain(cfg), point, overrides)
+        reps = replicate(c, point, overrides)
     except Exception as exc:  # the job itself failed: record it so the sweep goes on
         reps = Replications(rows=[{"design_point": point, "replication": -1,
                                    "seed": int(cfg.seed),
                                    "status": f"failed: {type(exc).__name__}: {exc}"}])
-    write_job(out, point, reps)
+    kill = (c.get("debug") or {}).get("kill_during_write")
+
+    def die_if_asked() -> None:
+        if kill is not None and int(kill) == job:  # fault injection: the process dies here
+            import signal
+
+            (out / ".job.json.tmp").write_text('{"design_po', encoding="utf-8")
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    write_job(out, point, reps, digest, before_marker=die_if_asked)
     ok = sum(r["status"] == "ok" for r in reps.rows)
     print(f"{point}: {ok}/{len(reps.rows)} replications ok -> {out}", flush=True)
 
@@ -108,6 +127,44 @@ def _default_sweep_dir(name: str) -> Path:
     tmp, final = new_run_dir("results/sweeps", name)
     tmp.rmdir()
     return final
+
+
+SWEEP_MANIFEST = "sweep.json"
+
+
+def _claim_sweep_dir(sweep_dir: Path, points: list[list[str]]) -> str:
+    """Start a sweep in ``sweep_dir``, or resume the same sweep there; else say why not.
+
+    The folder's ``sweep.json`` lists the design points (their overrides, fault-injection
+    ``debug`` ones aside). Re-running the same sweep into its folder resumes it: finished jobs
+    are kept, failed or missing ones rerun. A folder holding any other results is refused, so
+    nothing is overwritten.
+
+    Returns:
+        An error message, or ``""`` when the sweep may run.
+    """
+    from sim.report.aggregate import JOB_MARKER, _atomic_write, job_dirs
+
+    design = [[o for o in p if not o.lstrip("+~").startswith("debug")] for p in points]
+    manifest = {"design_points": design}
+    path = sweep_dir / SWEEP_MANIFEST
+    if path.exists():
+        try:
+            old = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            old = None
+        if old != manifest:
+            return (f"{sweep_dir} holds a different sweep (other design points); choose a new "
+                    f"folder, or rerun the exact same command to resume that sweep")
+        done = sum((j / JOB_MARKER).exists() for j in job_dirs(sweep_dir))
+        print(f"Resuming the sweep in {sweep_dir}: {done} of {len(points)} design points "
+              f"have results (failed or unfinished ones run again)", flush=True)
+        return ""
+    if sweep_dir.is_dir() and any(sweep_dir.iterdir()):
+        return f"{sweep_dir} already holds other files; choose a new folder"
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, json.dumps(manifest, indent=2) + "\n")
+    return ""
 
 
 USAGE = """usage: incentive-sim [-m] [key=value ...]
@@ -168,9 +225,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             # cores) keeps every core busy until the end instead of leaving one job alone.
             jobs = min(len(points), 2 * (os.cpu_count() or 1))
             hydra_args.append(f"hydra.launcher.n_jobs={jobs}")
-        if (Path(sweep_dir) / "summary.csv").exists():
-            print(f"error: hydra.sweep.dir: {sweep_dir} already holds results; choose a new "
-                  f"folder", file=sys.stderr)
+        problem = _claim_sweep_dir(Path(sweep_dir), points)
+        if problem:
+            print(f"error: hydra.sweep.dir: {problem}", file=sys.stderr)
             return 2
     else:
         cfg = load_config(points[0], search=search)

@@ -178,8 +178,9 @@ def validate(cfg: DictConfig) -> None:
         if base is not None and (not isinstance(base, str) or "=" not in base):
             raise ConfigError(f"experiment.baseline: must be key=value[,key=value] naming one "
                               f"design point, got {base!r}")
-    if OmegaConf.select(cfg, "debug.fail_replication") is not None:
-        _expect_int(cfg, "debug.fail_replication", 0)
+    for key in ("debug.fail_replication", "debug.kill_during_write"):
+        if OmegaConf.select(cfg, key) is not None:
+            _expect_int(cfg, key, 0)
     if "scheme" in cfg:
         try:
             build_scheme(cfg.scheme)

@@ -46,7 +46,9 @@ def design_columns(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
     for o in overrides:
         key, _, value = o.partition("=")
         key = key.lstrip("+~")
-        if key in ("seed", "scheme", "org", "tiering") or key.startswith(("hydra", "experiment")):
+        # hydra.* and debug.* (fault injection, test sizes) do not define a design point.
+        if key in ("seed", "scheme", "org", "tiering") or key.startswith(
+                ("hydra", "experiment", "debug")):
             continue
         out[key] = value
     return out

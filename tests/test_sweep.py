@@ -119,3 +119,59 @@ def test_findings_table_from_two_synthetic_summaries_flips():
         comp = compare(rows(sign), ["strategic_mix"], "scheme=commission")
         table = findings(comp, "scheme=commission")
         assert len(table) == 1 and verb in table[0]["finding"], table
+
+
+RESUME = ["experiment=compare_schemes", "scheme=commission,gain_sharing",
+          "experiment.replications=3", "hydra/launcher=basic"]
+
+
+def test_a_sweep_killed_during_a_write_resumes_to_the_uninterrupted_summary(compare_two,
+                                                                             tmp_path):
+    out = tmp_path / "k"
+    cmd = [sys.executable, "-m", "sim", *RESUME, *TINY, "+debug.kill_during_write=1",
+           f"hydra.sweep.dir={out}"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert proc.returncode == -9, proc.stderr[-2000:]  # SIGKILL while job 1 wrote its marker
+    assert (out / "0" / "job.json").exists()
+    assert not (out / "1" / "job.json").exists() and (out / "1" / ".job.json.tmp").exists()
+    assert not (out / "summary.csv").exists()
+    kept = (out / "0" / "replications.csv").stat().st_mtime_ns
+    resumed = subprocess.run([sys.executable, "-m", "sim", *RESUME, *TINY,
+                              f"hydra.sweep.dir={out}"], capture_output=True, text=True,
+                             cwd=tmp_path, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "Resuming the sweep" in resumed.stdout and "1 of 2 design points" in resumed.stdout
+    assert "already finished, kept" in resumed.stdout
+    assert (out / "0" / "replications.csv").stat().st_mtime_ns == kept  # not rerun
+    assert (out / "summary.csv").read_bytes() == (compare_two / "summary.csv").read_bytes()
+    # Once more: everything is kept and the summary does not change.
+    again = subprocess.run([sys.executable, "-m", "sim", *RESUME, *TINY,
+                            f"hydra.sweep.dir={out}"], capture_output=True, text=True,
+                           cwd=tmp_path, timeout=600)
+    assert again.returncode == 0 and again.stdout.count("already finished, kept") == 2
+    assert (out / "summary.csv").read_bytes() == (compare_two / "summary.csv").read_bytes()
+
+
+def test_a_failed_job_reruns_and_another_sweep_is_refused_in_the_same_folder(compare_two,
+                                                                            tmp_path):
+    import json
+    import shutil
+
+    copy = tmp_path / "f"
+    shutil.copytree(compare_two, copy)
+    marker = json.loads((copy / "1" / "job.json").read_text())
+    (copy / "1" / "job.json").write_text(json.dumps({**marker, "failed": 1, "ok": 2}))
+    (copy / "summary.csv").unlink()
+    proc = subprocess.run([sys.executable, "-m", "sim", *RESUME[:3], *TINY,
+                           f"hydra.sweep.dir={copy}"], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.count("already finished, kept") == 1  # job 0 kept, job 1 ran again
+    assert json.loads((copy / "1" / "job.json").read_text())["failed"] == 0
+    assert (copy / "summary.csv").read_bytes() == (compare_two / "summary.csv").read_bytes()
+    other = subprocess.run([sys.executable, "-m", "sim", "experiment=compare_schemes",
+                            "scheme=commission,target_bonus", "experiment.replications=3", *TINY,
+                            f"hydra.sweep.dir={copy}"], capture_output=True, text=True,
+                           cwd=tmp_path, timeout=600)
+    assert other.returncode == 2 and "holds a different sweep" in other.stderr
+    assert "Traceback" not in other.stderr

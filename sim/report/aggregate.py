@@ -10,10 +10,11 @@ rather than hiding it.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,15 +56,50 @@ def rows_to_csv(rows: list[dict[str, Any]], first: Sequence[str] = ()) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_job(out: Path, design_point: str, reps: Replications) -> None:
-    """Write a job's replications, series and people, then its completion marker (last)."""
+def config_digest(cfg: Mapping[str, Any]) -> str:
+    """Fingerprint of a job's resolved config, minus ``hydra`` and ``debug`` (fault injection).
+
+    A resumed sweep reuses a finished job only if its config is still the same.
+    """
+    keep = {k: v for k, v in cfg.items() if k not in ("hydra", "debug")}
+    text = json.dumps(keep, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def finished_job(out: Path, digest: str) -> bool:
+    """Whether ``out`` holds a complete job, all replications ok, run with this config."""
+    path = out / JOB_MARKER
+    if not path.exists() or not (out / JOB_TABLE).exists():
+        return False
+    try:
+        marker = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool(marker.get("config_sha256") == digest and marker.get("failed") == 0
+                and marker.get("ok", 0) > 0)
+
+
+def write_job(out: Path, design_point: str, reps: Replications, digest: str = "",
+              before_marker: Any = None) -> None:
+    """Write a job's replications, series and people, then its completion marker (last).
+
+    Args:
+        out: The job folder.
+        design_point: Its name.
+        reps: What its replications produced.
+        digest: :func:`config_digest` of its config, recorded so that a resumed sweep knows the
+            job is done.
+        before_marker: Called after the data files, before the marker (tests kill here).
+    """
     rows = reps.rows
     _atomic_write(out / JOB_TABLE, rows_to_csv(rows, ID_COLUMNS))
     _atomic_write(out / "series.csv", rows_to_csv(reps.series))
     _atomic_write(out / "people.csv", rows_to_csv(reps.people))
+    if before_marker is not None:
+        before_marker()
     ok = sum(r.get("status") == "ok" for r in rows)
     marker = {"design_point": design_point, "replications": len(rows), "ok": ok,
-              "failed": len(rows) - ok}
+              "failed": len(rows) - ok, "config_sha256": digest}
     _atomic_write(out / JOB_MARKER, json.dumps(marker, indent=2) + "\n")
 
 
