@@ -129,6 +129,16 @@ def _default_sweep_dir(name: str) -> Path:
     return final
 
 
+def _stop_ray() -> None:
+    """Shut down the Ray runtime the ray launcher started in this process, before the report.
+
+    Its threads would otherwise be inherited, stopped, by the report's forked figure workers.
+    """
+    ray = sys.modules.get("ray")
+    if ray is not None and getattr(ray, "is_initialized", lambda: False)():
+        ray.shutdown()
+
+
 SWEEP_MANIFEST = "sweep.json"
 
 
@@ -218,6 +228,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not sweep_dir:
             sweep_dir = str(_default_sweep_dir(name))
             hydra_args.append(f"hydra.sweep.dir={sweep_dir}")
+        if any("launcher=ray" in a for a in hydra_args):
+            # Ray ≥ 2.5x asks for an auth token unless told otherwise; a user's setting wins.
+            os.environ.setdefault("RAY_AUTH_MODE", "disabled")
         launcher_set = any(a.startswith(("hydra/launcher", "+hydra/launcher",
                                          "hydra.launcher.n_jobs")) for a in hydra_args)
         if not launcher_set:
@@ -262,6 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not Path(sweep_dir).is_dir() or not job_dirs(Path(sweep_dir)):
             print(f"error: the sweep started no jobs in {sweep_dir}", file=sys.stderr)
             return 1
+        _stop_ray()
         path = build_report(Path(sweep_dir))
         print(f"\nReport: {path}")
     return 0

@@ -60,7 +60,8 @@ def _render_figures(makers: list[tuple[str, str, Any]], folder: Path) -> list[bo
     _MAKERS = makers
     try:
         workers = min(2, os.cpu_count() or 1, len(makers))
-        if workers > 1 and "fork" in mp.get_all_start_methods():
+        # Forking is only safe without runtime threads that hold locks (Ray, after a ray sweep).
+        if workers > 1 and "fork" in mp.get_all_start_methods() and "ray" not in sys.modules:
             with mp.get_context("fork").Pool(workers) as pool:
                 results = pool.starmap(_render_one, [(i, folder) for i in range(len(makers))],
                                        chunksize=1)
