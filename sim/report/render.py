@@ -121,7 +121,10 @@ def write_reports(sweep: Path, *, rows: list[dict[str, Any]], cfg: Mapping[str, 
            f"{len(assumptions)} parameters of this study are assumptions, not sourced values "
            "(docs/parameters.md lists each one). Behaviour is learned, not optimal: people are "
            "boundedly rational learners (docs/behavior.md). Period-end deal timing is not yet "
-           "calibrated to the field (issue 5).", "", "## Convergence", "",
+           "calibrated to the field (issue 5). Collaboration effects of pooled pay hold when "
+           "people weigh forgone alternatives like played ones (δ near 1, the default); with "
+           "δ < 0.9 gain-sharing's lead on collaboration disappears (experiments/sensitivity).",
+           "", "## Convergence", "",
            "Mean month-on-month drift of mean effort in the last year (below 0.03 = settled): "
            + ", ".join(f"{_short(p)} {_num(v)}" for p, v in drift.items()), "",
            "## Failures", ""]
@@ -165,7 +168,10 @@ def write_reports(sweep: Path, *, rows: list[dict[str, Any]], cfg: Mapping[str, 
     h += ["</table><h2>Assumptions and limitations</h2>",
           f"<p>{len(assumptions)} parameters of this study are assumptions, not sourced values "
           "(docs/parameters.md lists each one). People are boundedly rational learners, not "
-          "optimisers. Period-end deal timing is not yet calibrated to the field.</p>",
+          "optimisers. Period-end deal timing is not yet calibrated to the field. "
+          "Collaboration effects of pooled pay hold when people weigh forgone alternatives like "
+          "played ones (δ near 1, the default); with δ &lt; 0.9 gain-sharing's lead on "
+          "collaboration disappears (experiments/sensitivity).</p>",
           "<h2>Convergence</h2><p>Drift of mean effort in the last year (below 0.03 = settled): "
           + e(", ".join(f"{_short(p)} {_num(v)}" for p, v in drift.items())) + "</p>",
           "<h2>Failures</h2><ul>"]
