@@ -54,7 +54,7 @@ def write_outputs(out: Path, result: Any) -> None:
     os.replace(tmp, out / "metrics.json")
 
 
-def _task(cfg: Any) -> None:
+def _task(cfg: Any) -> float | None:
     import logging
 
     from hydra.core.hydra_config import HydraConfig
@@ -65,8 +65,16 @@ def _task(cfg: Any) -> None:
     hc = HydraConfig.get()
     out = Path(hc.runtime.output_dir)
     if hc.mode == RunMode.MULTIRUN:
-        _replication_job(cfg, out, list(hc.overrides.task), int(hc.job.num))
-        return
+        rows = _replication_job(cfg, out, list(hc.overrides.task), int(hc.job.num))
+        if cfg.get("search") is not None:  # a plan-search trial returns its objective
+            from sim.search import record_trial
+            from sim.simulation import plain
+
+            spec = plain(cfg)["search"]
+            params = [o for o in hc.overrides.task
+                      if o.partition("=")[0] in set(hc.sweeper.params or {})]
+            return record_trial(spec, params, rows)
+        return None
     from sim.simulation import run
 
     result = run(cfg)
@@ -74,9 +82,11 @@ def _task(cfg: Any) -> None:
     m = result.metrics
     print(f"revenue {m['revenue']:.0f}/yr  operating profit {m['operating_profit']:.0f}/yr  "
           f"collaboration {m['collaboration_index']:.3f}  -> {out}")
+    return None
 
 
-def _replication_job(cfg: Any, out: Path, overrides: list[str], job: int = 0) -> None:
+def _replication_job(cfg: Any, out: Path, overrides: list[str], job: int = 0
+                     ) -> list[dict[str, Any]]:
     """One design point of a sweep: every replication, errors recorded, never raised.
 
     A job folder that already holds this design point's complete results (a resumed sweep)
@@ -91,7 +101,9 @@ def _replication_job(cfg: Any, out: Path, overrides: list[str], job: int = 0) ->
     digest = config_digest(c)
     if finished_job(out, digest):
         print(f"{point}: already finished, kept -> {out}", flush=True)
-        return
+        from sim.report.aggregate import JOB_TABLE, read_csv
+
+        return read_csv(out / JOB_TABLE)
     try:
         reps = replicate(c, point, overrides)
     except Exception as exc:  # the job itself failed: record it so the sweep goes on
@@ -110,6 +122,7 @@ def _replication_job(cfg: Any, out: Path, overrides: list[str], job: int = 0) ->
     write_job(out, point, reps, digest, before_marker=die_if_asked)
     ok = sum(r["status"] == "ok" for r in reps.rows)
     print(f"{point}: {ok}/{len(reps.rows)} replications ok -> {out}", flush=True)
+    return reps.rows
 
 
 def _default_run_dir(cfg: Any) -> Path:
@@ -142,7 +155,7 @@ def _stop_ray() -> None:
 SWEEP_MANIFEST = "sweep.json"
 
 
-def _claim_sweep_dir(sweep_dir: Path, points: list[list[str]]) -> str:
+def _claim_sweep_dir(sweep_dir: Path, points: list[list[str]], resumable: bool = True) -> str:
     """Start a sweep in ``sweep_dir``, or resume the same sweep there; else say why not.
 
     The folder's ``sweep.json`` lists the design points (their overrides, fault-injection
@@ -158,6 +171,9 @@ def _claim_sweep_dir(sweep_dir: Path, points: list[list[str]]) -> str:
     design = [[o for o in p if not o.lstrip("+~").startswith("debug")] for p in points]
     manifest = {"design_points": design}
     path = sweep_dir / SWEEP_MANIFEST
+    if not resumable and sweep_dir.is_dir() and any(sweep_dir.iterdir()):
+        return (f"{sweep_dir} already holds results; a search continues its study (SQLite) in a "
+                f"new folder: leave hydra.sweep.dir out or name a new one")
     if path.exists():
         try:
             old = json.loads(path.read_text(encoding="utf-8"))
@@ -222,6 +238,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     multirun = multirun or preset_multirun or len(points) > 1
     given = dict(a.split("=", 1) for a in hydra_args if "=" in a)
+    search_cfg = load_config(points[0], search=search) if multirun else None
+    searching = search_cfg is not None and search_cfg.get("search") is not None
+    if searching:
+        Path("results/search").mkdir(parents=True, exist_ok=True)  # the study's SQLite file
+        if not any(a.startswith("hydra.sweeper.sampler.seed=") for a in hydra_args):
+            # A continued study must not replay the first invocation's proposals: the sampler's
+            # seed moves on by the number of trials the study already has.
+            from sim.search import trial_dir
+
+            assert search_cfg is not None
+            done = len(list(trial_dir(search_cfg.search).glob("*.json")))
+            seed = int(search_cfg.search.get("sampler_seed", 0) or 0)
+            hydra_args.append(f"hydra.sweeper.sampler.seed={seed + done}")
     sweep_dir = ""
     if multirun:
         sweep_dir = given.get("hydra.sweep.dir", "")
@@ -238,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # cores) keeps every core busy until the end instead of leaving one job alone.
             jobs = min(len(points), 2 * (os.cpu_count() or 1))
             hydra_args.append(f"hydra.launcher.n_jobs={jobs}")
-        problem = _claim_sweep_dir(Path(sweep_dir), points)
+        problem = _claim_sweep_dir(Path(sweep_dir), points, resumable=not searching)
         if problem:
             print(f"error: hydra.sweep.dir: {problem}", file=sys.stderr)
             return 2
@@ -276,6 +305,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: the sweep started no jobs in {sweep_dir}", file=sys.stderr)
             return 1
         _stop_ray()
+        if searching:
+            from sim.report.aggregate import collect, write_summary
+            from sim.search import finish
+            from sim.simulation import plain
+
+            write_summary(Path(sweep_dir), collect(Path(sweep_dir)))
+            print("Re-scoring the best plan and the presets on held-out seeds ...", flush=True)
+            assert search_cfg is not None
+            path = finish(Path(sweep_dir), plain(search_cfg), cfg_args)
+            result = json.loads((Path(sweep_dir) / "search.json").read_text(encoding="utf-8"))
+            d = result["difference"]
+            print(f"{result['trials']} trials in the study; best plan vs {result['best_preset']}"
+                  f" on held-out seeds: {d['metric']} {d['mean']:+,.1f} "
+                  f"[{d['ci_low']:+,.1f}, {d['ci_high']:+,.1f}]"
+                  f" -> {'beats it' if result['beats_best_preset'] else 'does not beat it'}")
+            print(f"\nReport: {path}")
+            return 0
         path = build_report(Path(sweep_dir))
         print(f"\nReport: {path}")
     return 0

@@ -143,7 +143,11 @@ def sweep_points(overrides: Sequence[str], search: Sequence[str] = ()
         assert isinstance(params, dict)
         swept = [f"{k!s}={v!s}" for k, v in params.items()] + list(overrides)
         parsed = OverridesParser.create().parse_overrides(swept)
-        points = BasicSweeper.split_arguments(parsed, None)[0]
+        target = str(OmegaConf.select(hcfg, "hydra.sweeper._target_", default="") or "")
+        if "optuna" in target:  # a search: its points come later; check the box's corners
+            points = _search_corners(parsed)
+        else:
+            points = BasicSweeper.split_arguments(parsed, None)[0]
     except (HydraException, OmegaConfBaseException, ValueError) as exc:
         raise ConfigError(_one_line(exc)) from None
     finally:
@@ -151,6 +155,28 @@ def sweep_points(overrides: Sequence[str], search: Sequence[str] = ()
     for point in points:
         load_config(point, search=search)
     return points, mode.endswith("MULTIRUN"), name
+
+
+def _search_corners(parsed: list[Any]) -> list[list[str]]:
+    """The lowest and the highest corner of a search space (intervals, ranges, choices)."""
+    from hydra.core.override_parser.types import ChoiceSweep, IntervalSweep, RangeSweep
+
+    corners: list[list[str]] = [[], []]
+    for o in parsed:
+        key = o.get_key_element()
+        v = o.value()
+        ends: list[Any]
+        if isinstance(v, IntervalSweep):
+            ends = [v.start, v.end]
+        elif isinstance(v, RangeSweep):
+            ends = [v.start, v.stop]
+        elif isinstance(v, ChoiceSweep):
+            ends = [v.list[0], v.list[-1]]
+        else:
+            ends = [v, v]
+        for corner, end in zip(corners, ends, strict=True):
+            corner.append(f"{key}={end}")
+    return corners
 
 
 def _expect_int(cfg: DictConfig, key: str, minimum: int) -> None:
