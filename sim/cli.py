@@ -323,8 +323,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"\nReport: {path}")
             return 0
         path = build_report(Path(sweep_dir))
-        print(f"\nReport: {path}")
+        print("\n" + _sweep_summary(Path(sweep_dir)))
+        print(f"Report: {path}")
     return 0
+
+
+def _sweep_summary(sweep: Path) -> str:
+    """One line at the end of a sweep: design points, replications ok and failed."""
+    from sim.report.aggregate import read_csv
+
+    rows = read_csv(sweep / "summary.csv")
+    points = len({r["design_point"] for r in rows})
+    ok = sum(r.get("status") == "ok" for r in rows)
+    failed = len(rows) - ok
+    tail = f"; {failed} failed (see the report's Failures)" if failed else ""
+    return f"Sweep finished: {points} design points, {ok} replications ok{tail} -> {sweep}"
 
 
 if __name__ == "__main__":

@@ -142,6 +142,7 @@ def test_a_sweep_killed_during_a_write_resumes_to_the_uninterrupted_summary(comp
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "Resuming the sweep" in resumed.stdout and "1 of 2 design points" in resumed.stdout
     assert "already finished, kept" in resumed.stdout
+    assert "Sweep finished: 2 design points, 6 replications ok ->" in resumed.stdout
     assert (out / "0" / "replications.csv").stat().st_mtime_ns == kept  # not rerun
     assert (out / "summary.csv").read_bytes() == (compare_two / "summary.csv").read_bytes()
     # Once more: everything is kept and the summary does not change.
