@@ -31,18 +31,23 @@ from typing import Any
 import numpy as np
 
 
-def objective(means: Mapping[str, float], spec: Mapping[str, Any]) -> tuple[float, bool]:
+def objective(means: Mapping[str, float], spec: Mapping[str, Any], margin: float = 0.0
+              ) -> tuple[float, bool]:
     """Penalised objective and feasibility of a plan's mean metrics.
 
     ``value − penalty · Σ relative violations``: a floor ``f`` is violated by
-    ``max(0, f − x) / |f|``, a cap ``c`` by ``max(0, x − c) / |c|``.
+    ``max(0, f' − x) / |f|``, a cap ``c`` by ``max(0, x − c') / |c|``, where ``f' = f + margin·|f|``
+    and ``c' = c − margin·|c|``. Trials are scored with ``search.margin`` (a few replications
+    overrate the plans that just pass: the winner's curse); held-out re-scoring with none.
     """
     value = float(means[str(spec["objective"])])
     violation = 0.0
     for key, floor in (spec.get("floor") or {}).items():
-        violation += max(0.0, float(floor) - float(means[key])) / max(abs(float(floor)), 1e-12)
+        f = float(floor)
+        violation += max(0.0, f + margin * abs(f) - float(means[key])) / max(abs(f), 1e-12)
     for key, cap in (spec.get("caps") or {}).items():
-        violation += max(0.0, float(means[key]) - float(cap)) / max(abs(float(cap)), 1e-12)
+        c = float(cap)
+        violation += max(0.0, float(means[key]) - (c - margin * abs(c))) / max(abs(c), 1e-12)
     return value - float(spec.get("penalty", 1e5)) * violation, violation == 0.0
 
 
@@ -65,7 +70,7 @@ def record_trial(spec: Mapping[str, Any], params: Sequence[str], rows: list[dict
     if not ok:
         return -float(spec.get("penalty", 1e5)) * 1e3  # every replication failed
     means = {k: float(np.mean([float(r[k]) for r in ok])) for k in _metrics_of(spec)}
-    value, feasible = objective(means, spec)
+    value, feasible = objective(means, spec, float(spec.get("margin", 0.0)))
     folder = trial_dir(spec)
     folder.mkdir(parents=True, exist_ok=True)
     key = hashlib.sha256("\n".join(sorted(params)).encode()).hexdigest()[:16]

@@ -24,6 +24,10 @@ def test_objective_by_hand():
     bad = {**ok, "collaboration_index": 0.6, "comp_cost": 110.0}
     value, feasible = objective(bad, SPEC)
     assert not feasible and math.isclose(value, 50.0 - 1000.0 * (0.25 + 0.1))
+    # With a 10 % margin the floor becomes 0.88 and the cap 90: 0.9 and 90 still pass, 0.85 not.
+    assert objective(ok, SPEC, margin=0.1) == (50.0, True)
+    value, feasible = objective({**ok, "collaboration_index": 0.85}, SPEC, margin=0.1)
+    assert not feasible and math.isclose(value, 50.0 - 1000.0 * 0.03 / 0.8)
 
 
 def test_pareto_front_by_hand():
