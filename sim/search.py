@@ -158,7 +158,7 @@ def finish(sweep: Path, cfg: Mapping[str, Any], base_overrides: Sequence[str],
               "beats_best_preset": beats}
     _atomic_write(sweep / "search.json", json.dumps(result, indent=2, default=float) + "\n")
     _write_best_plan(sweep, [*base, *best["params"]], spec)
-    fig = _figure(sweep, records)
+    fig = _figure(sweep, records, spec)
     _report(sweep, spec, result, keys, fig, base)
     return sweep / "search_report.html"
 
@@ -183,18 +183,28 @@ def _write_best_plan(sweep: Path, overrides: Sequence[str], spec: Mapping[str, A
     _atomic_write(sweep / "best_plan.yaml", text)
 
 
-def _figure(sweep: Path, records: list[dict[str, Any]]) -> str:
+def _figure(sweep: Path, records: list[dict[str, Any]], spec: Mapping[str, Any]) -> str:
+    """Trials as (collaboration, profit) with the Pareto front of those within the caps."""
     from sim.report import figures as fg
 
     pts = np.array([[r["means"]["collaboration_index"], r["means"]["operating_profit"]]
                     for r in records])
     feas = np.array([r["feasible"] for r in records])
-    front = _pareto(pts)
+    caps = spec.get("caps") or {}
+    within = np.array([all(r["means"][k] <= float(c) for k, c in caps.items())
+                       for r in records])
     fig, ax = fg._fig()
-    ax.scatter(pts[~feas, 0], pts[~feas, 1], color="#bbbbbb", label="outside floor or caps")
+    ax.scatter(pts[~within, 0], pts[~within, 1], color="#bbbbbb",
+               label="over a cost or attrition cap")
+    ax.scatter(pts[within & ~feas, 0], pts[within & ~feas, 1], color=fg._color(6),
+               label="within the caps, short of a floor or the margin")
     ax.scatter(pts[feas, 0], pts[feas, 1], color=fg._color(1), label="feasible trials")
-    order = front[np.argsort(pts[front, 0])]
-    ax.plot(pts[order, 0], pts[order, 1], color=fg._color(2), marker="o", label="Pareto front")
+    if within.any():
+        idx = np.flatnonzero(within)
+        front = idx[_pareto(pts[within])]
+        order = front[np.argsort(pts[front, 0])]
+        ax.plot(pts[order, 0], pts[order, 1], color=fg._color(2), marker="o",
+                label="Pareto front within the caps")
     best = int(np.argmax([r["value"] for r in records]))
     ax.scatter([pts[best, 0]], [pts[best, 1]], s=180, facecolors="none",
                edgecolors=fg._color(4), linewidths=2, label="best (penalised objective)")
