@@ -33,7 +33,7 @@ def serial(tmp_path_factory) -> Path:
 
 
 def test_submitit_local_equals_serial(serial, tmp_path):
-    pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
+    import hydra_plugins.hydra_submitit_launcher  # noqa: F401  (the cluster extra: make test installs it)
     out = _sweep(tmp_path, "submitit", "hydra/launcher=submitit_local",
                  "hydra.launcher.timeout_min=20")
     assert (out / "summary.csv").read_bytes() == (serial / "summary.csv").read_bytes()
@@ -51,7 +51,7 @@ def test_ray_local_and_a_ray_cluster_started_here_equal_serial(serial, tmp_path)
     The cluster is started on 127.0.0.1 with ``ray start --head`` and stopped afterwards
     (``ray stop`` stops every Ray process of this machine: do not run it beside your own Ray).
     """
-    pytest.importorskip("hydra_plugins.hydra_ray_launcher")
+    import hydra_plugins.hydra_ray_launcher  # noqa: F401  (the cluster extra: make test installs it)
     local = _sweep(tmp_path, "ray_local", "hydra/launcher=ray_local",
                    env={"RAY_USAGE_STATS_ENABLED": "0"})
     assert (local / "summary.csv").read_bytes() == (serial / "summary.csv").read_bytes()
