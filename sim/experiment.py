@@ -32,6 +32,29 @@ def replication_seeds(seed: int, replications: int) -> list[int]:
     return [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
 
 
+def metrics_at_seeds(task: tuple[Mapping[str, Any], Sequence[int], Sequence[str]]
+                     ) -> np.ndarray:
+    """Run one resolved config at each seed and return the chosen metrics, ``(seeds, metrics)``.
+
+    One picklable task (config, seeds, metric names) for a process pool: the plan search's
+    held-out re-scoring and the sensitivity analysis's points both use it.
+    """
+    import copy
+    import logging
+
+    from sim.simulation import run
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    cfg, seeds, keys = task
+    out = np.empty((len(seeds), len(keys)))
+    for i, seed in enumerate(seeds):
+        c = copy.deepcopy(dict(cfg))
+        c["seed"] = int(seed)
+        m = run(c).metrics
+        out[i] = [float(m[k]) for k in keys]
+    return out
+
+
 def design_columns(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dict[str, Any]:
     """What identifies a design point: the named choices plus every override of the job.
 

@@ -19,7 +19,6 @@ parameters differ from the preset's, and ``best_plan.yaml`` — the winning sche
 from __future__ import annotations
 
 import base64
-import copy
 import hashlib
 import html
 import json
@@ -80,22 +79,6 @@ def record_trial(spec: Mapping[str, Any], params: Sequence[str], rows: list[dict
     return value
 
 
-def _score(task: tuple[dict[str, Any], list[int], list[str]]) -> list[list[float]]:
-    import logging
-
-    from sim.simulation import run
-
-    logging.getLogger("MESA").setLevel(logging.WARNING)
-    cfg, seeds, keys = task
-    out = []
-    for seed in seeds:
-        c = copy.deepcopy(cfg)
-        c["seed"] = seed
-        m = run(c).metrics
-        out.append([float(m[k]) for k in keys])
-    return out
-
-
 def _pareto(points: np.ndarray) -> np.ndarray:
     """Indices of the points no other point beats on both coordinates (maximising both)."""
     keep = []
@@ -117,7 +100,7 @@ def finish(sweep: Path, cfg: Mapping[str, Any], base_overrides: Sequence[str],
         workers: Processes for the held-out runs.
     """
     from sim.config import load_config
-    from sim.experiment import replication_seeds
+    from sim.experiment import metrics_at_seeds, replication_seeds
     from sim.report.aggregate import _atomic_write
     from sim.simulation import plain
     from sim.stats import paired
@@ -137,7 +120,7 @@ def finish(sweep: Path, cfg: Mapping[str, Any], base_overrides: Sequence[str],
         candidates[f"preset {preset}"] = [*base, f"scheme={preset}"]
     tasks = [(plain(load_config(ov)), seeds, keys) for ov in candidates.values()]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        scored = list(pool.map(_score, tasks))
+        scored = list(pool.map(metrics_at_seeds, tasks))
     held = {name: np.asarray(s) for name, s in zip(candidates, scored, strict=True)}
     k_obj = keys.index(str(spec["objective"]))
     summary: dict[str, dict[str, Any]] = {}

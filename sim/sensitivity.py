@@ -169,19 +169,10 @@ def analyze(study: Study, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]
 
 
 def _evaluate_one(task: tuple[dict[str, Any], list[int], tuple[str, ...]]) -> list[float]:
-    import logging
+    """Mean of the outputs over the replication seeds."""
+    from sim.experiment import metrics_at_seeds
 
-    from sim.simulation import run
-
-    logging.getLogger("MESA").setLevel(logging.WARNING)
-    cfg, seeds, outputs = task
-    totals = np.zeros(len(outputs))
-    for seed in seeds:
-        c = copy.deepcopy(cfg)
-        c["seed"] = seed
-        m = run(c).metrics
-        totals += [float(m[o]) for o in outputs]
-    return list(totals / len(seeds))
+    return list(metrics_at_seeds(task).mean(axis=0))
 
 
 def evaluate(study: Study, base: Mapping[str, Mapping[str, Any]], x: np.ndarray,
