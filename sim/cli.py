@@ -228,6 +228,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     hydra_args = [a for a in args if a.startswith(("hydra.", "+hydra.", "hydra/", "+hydra/"))]
     cfg_args = [a for a in args if a not in hydra_args]
+    preset = next((a.split("=", 1)[1] for a in cfg_args if a.lstrip("+").startswith(
+        "experiment=")), "")
+    if preset.startswith("validate_"):
+        print(f"error: experiment={preset} is a validation preset: run "
+              f"`incentive-sim-validate {preset.removeprefix('validate_')}` (or make validate)",
+              file=sys.stderr)
+        return 2
     try:
         points, preset_multirun, name = sweep_points(cfg_args, search)
         from sim.config import searchpath_overrides

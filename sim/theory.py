@@ -36,11 +36,19 @@ class LearnedPolicy:
             (expected effort under each person's logit policy, not sampled effort), ``(K,)``.
         by_person: Mean policy per person over the window, ``(N, K)``.
         periods: Periods run.
+        pay_mean: Mean realised pay per person over the window, ``(N,)``.
+        pay_var: Variance of realised pay per person over the window, ``(N,)`` (what a
+            risk-averse person's certainty equivalent is measured from).
+        output_mean: Mean realised output per person over the window, summed over tasks,
+            ``(N,)``.
     """
 
     effort: np.ndarray
     by_person: np.ndarray
     periods: int
+    pay_mean: np.ndarray | None = None
+    pay_var: np.ndarray | None = None
+    output_mean: np.ndarray | None = None
 
 
 class Person(mesa.Agent):
@@ -109,6 +117,7 @@ class ReducedModel(mesa.Model):
         for row in range(n_people):
             Person(self, row)
         self.last_pay = np.zeros(n_people)
+        self.last_output = np.zeros(n_people)
         self.decision_state = self.states.index(*plan.decision_features(self.state))
 
     def _measures(self, output: np.ndarray) -> dict[str, np.ndarray]:
@@ -122,7 +131,9 @@ class ReducedModel(mesa.Model):
         here = self.decision_state
         effort, chosen = learner.act(self._learning, here)
         eps = self.sigma * self._shocks.standard_normal(effort.shape)
-        measures = self._measures(self.baseline + effort + eps)
+        output = self.baseline + effort + eps
+        self.last_output = output.sum(axis=1)
+        measures = self._measures(output)
         cand = self.space.candidates(effort)
         cand_out = self.baseline[:, :, None, None] + cand + eps[:, None, None, :]
         k, g = cand.shape[1], cand.shape[2]
@@ -191,12 +202,18 @@ def learn(
     )
     start = periods - max(1, round(window * periods))
     acc = np.zeros((n_people, space.n_tasks))
+    pay = np.zeros((periods - start, n_people))
+    out = np.zeros((periods - start, n_people))
     for t in range(periods):
         if t >= start:
             acc += model.learner.mean_effort(model.decision_state)
         model.step()
+        if t >= start:
+            pay[t - start], out[t - start] = model.last_pay, model.last_output
     by_person = acc / (periods - start)
-    return LearnedPolicy(effort=by_person.mean(axis=0), by_person=by_person, periods=periods)
+    return LearnedPolicy(effort=by_person.mean(axis=0), by_person=by_person, periods=periods,
+                         pay_mean=pay.mean(axis=0), pay_var=pay.var(axis=0),
+                         output_mean=out.mean(axis=0))
 
 
 def learner_params(cfg: Mapping[str, Any]) -> LearnerParams:
