@@ -172,6 +172,7 @@ def firm_stats(result: Any, cfg: Mapping[str, Any]) -> dict[str, float]:
       the two middle quarters, minus 1, averaged over years (Oyer 1998);
     * ``q1_slipped_share`` / ``mid_slipped_share``: share of project bookings in Q1 / Q2–Q3 that
       are deals slipped from the month before (does a slipped December deal lift next Q1?);
+    * ``q1_slip_lift``: ``q1_slipped_share − mid_slipped_share``;
     * ``q4_project_share``: Q4's share of the year's project bookings (0.25 without bunching);
     * ``q4_discount_gap``: mean discount of project deals booked in Q4 minus that of Q2–Q3 deals;
     * ``revenue_lost``: Σ over Q4 project deals of (discount − mean Q2–Q3 discount of the same
@@ -179,7 +180,8 @@ def firm_stats(result: Any, cfg: Mapping[str, Any]) -> dict[str, float]:
     * ``revenue_per_effort``: annual revenue per effort-month worked (S12);
     * ``hunting_effort``: the ARs' mean effort on hunting new accounts (S6);
     * ``sales_effort``: the ARs' mean total effort, all tasks (Steenburgh 2008);
-    * ``own_kpi_effort_sr_fr``: SR and FR mean effort on their own KPI (S7);
+    * ``own_kpi_effort_sr_fr``: SR and FR mean effort on their own KPI (S7), and
+      ``own_kpi_share_sr_fr`` the share of their effort it takes;
     * ``cap_binding_share``: share of ARs whose annual bookings reach the commission cap of the
       plan ``validation.cap_plan`` (Misra & Nair 2011), when given.
     """
@@ -214,6 +216,7 @@ def firm_stats(result: Any, cfg: Mapping[str, Any]) -> dict[str, float]:
             return float(d["slipped"][sel].mean()) if sel.any() else math.nan
 
         m["q1_slipped_share"], m["mid_slipped_share"] = share(is_q1), share(is_mid)
+        m["q1_slip_lift"] = m["q1_slipped_share"] - m["mid_slipped_share"]
         m["q4_pulled_share"], m["mid_pulled_share"] = (
             float(d["pulled"][proj & is_q4].mean()) if (proj & is_q4).any() else math.nan,
             float(d["pulled"][proj & is_mid].mean()) if (proj & is_mid).any() else math.nan)
@@ -237,6 +240,9 @@ def firm_stats(result: Any, cfg: Mapping[str, Any]) -> dict[str, float]:
                                        for p in sales]))
     srfr = [p for p in result.people if p["role"] in ("rnd", "supply_chain")]
     m["own_kpi_effort_sr_fr"] = float(np.mean([p.get("effort_own_kpi", 0.0) for p in srfr]))
+    m["own_kpi_share_sr_fr"] = float(np.mean([
+        p.get("effort_own_kpi", 0.0) / max(sum(v for k, v in p.items() if k.startswith("effort_")),
+                                           1e-12) for p in srfr]))
     cap_plan = (cfg.get("validation") or {}).get("cap_plan")
     if cap_plan and cap_plan in cfg["scheme"]["plans"] and d is not None and years:
         m["cap_binding_share"] = _cap_binding(d, cfg["scheme"]["plans"][cap_plan], years, burn,
@@ -627,8 +633,10 @@ def run_preset(name: str, settings: Settings, pool: Any, figures: Path
         chunk = out[k * n:(k + 1) * n]
         rows[arm] = {key: np.array([r.get(key, math.nan) for r in chunk]) for key in chunk[0]}
     checks = [evaluate_spec(spec, rows, f"validate_{name}") for spec in v.get("checks", [])]
-    extras = {"arms": {a: {k: float(np.nanmean(x)) for k, x in r.items()}
-                       for a, r in rows.items()}, "seeds": n}
+    extras: dict[str, Any] = {"arms": {a: {k: float(np.nanmean(x)) for k, x in r.items()}
+                                       for a, r in rows.items()}, "seeds": n}
+    if v.get("report"):
+        extras["report"] = {a: {k: mean_ci(r[k]) for k in v["report"]} for a, r in rows.items()}
     if v.get("frontier"):
         extras["frontier"] = {a: {k: r[k].tolist() for k in v["frontier"]}
                               for a, r in rows.items()}
@@ -743,6 +751,16 @@ def _figures(out: Path, extras: Mapping[str, Any]) -> list[tuple[str, Path]]:
     return figs
 
 
+def _reported(extras: Mapping[str, Any]) -> list[str]:
+    """Markdown table rows of the quantities presets list under ``validation.report``."""
+    out = []
+    for name, extra in extras.items():
+        for arm, stats in ((extra.get("report") or {}) if isinstance(extra, dict) else {}).items():
+            for key, (m, lo, hi) in stats.items():
+                out.append(f"| {name} | {arm} | {key} | {_fmt(m)} [{_fmt(lo)}, {_fmt(hi)}] |")
+    return out
+
+
 def write_report(out: Path, checks: Sequence[Check], extras: Mapping[str, Any]) -> None:
     """``report.md`` and a self-contained ``report.html`` with the checks and figures."""
     figs = _figures(out, extras)
@@ -756,6 +774,10 @@ def write_report(out: Path, checks: Sequence[Check], extras: Mapping[str, Any]) 
                      f"[{_fmt(c.ci_low)}, {_fmt(c.ci_high)}] | {'yes' if c.passed else 'NO'} |")
     notes = [f"- **{c.name}**: {c.note}" for c in checks if c.note]
     lines += ["", "## Notes", "", *notes, ""]
+    reported = _reported(extras)
+    if reported:
+        lines += ["## Reported quantities (mean [95 % CI] over seeds)", "",
+                  "| preset | arm | quantity | value |", "|---|---|---|---|", *reported, ""]
     lines += [f"![{t}](figures/{p.name})" for t, p in figs]
     (out / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     rows = "".join(
@@ -764,6 +786,9 @@ def write_report(out: Path, checks: Sequence[Check], extras: Mapping[str, Any]) 
         f"<td>{_fmt(c.measured)}</td><td>[{_fmt(c.ci_low)}, {_fmt(c.ci_high)}]</td>"
         f"<td>{'yes' if c.passed else 'NO'}</td><td>{html.escape(c.note)}</td></tr>"
         for c in checks)
+    rep = "".join("<tr>" + "".join(f"<td>{html.escape(x.strip())}</td>"
+                                    for x in line.strip("|").split("|")) + "</tr>"
+                  for line in reported)
     imgs = "".join(
         f"<figure><img alt='{html.escape(t)}' style='max-width:100%' src='data:image/png;base64,"
         f"{base64.b64encode(p.read_bytes()).decode()}'><figcaption>{html.escape(t)}</figcaption>"
@@ -776,7 +801,10 @@ def write_report(out: Path, checks: Sequence[Check], extras: Mapping[str, Any]) 
             f"<p>{passed} of {len(checks)} checks pass. Each failure is discussed in "
             "docs/validation.md.</p><table><tr><th>check</th><th>source</th><th>expected</th>"
             f"<th>measured</th><th>95 % CI</th><th>passed</th><th>note</th></tr>{rows}</table>"
-            f"{imgs}</html>")
+            + (f"<h2>Reported quantities (mean [95 % CI] over seeds)</h2><table><tr>"
+               f"<th>preset</th><th>arm</th><th>quantity</th><th>value</th></tr>{rep}</table>"
+               if rep else "")
+            + f"{imgs}</html>")
     (out / "report.html").write_text(page + "\n", encoding="utf-8")
 
 
