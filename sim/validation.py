@@ -595,6 +595,8 @@ def arms_of(v: Mapping[str, Any]) -> dict[str, list[str]]:
 
     arms = {str(k): [str(o) for o in ov] for k, ov in (v.get("arms") or {}).items()}
     grid = v.get("grid") or {}
+    if not grid:
+        return arms
     base = [str(o) for o in v.get("grid_base", [])]
     for values in itertools.product(*grid.values()):
         pairs = list(zip(grid, values, strict=True))
