@@ -432,7 +432,8 @@ def check_len(ctx: Context) -> list[Check]:
                                  what=f"profit-maximising β (β* = v/(1+rcσ²) = {target:.4f})"),
             measured=est, ci_low=float(lo), ci_high=float(hi),
             tolerance=float(s["tolerance"]) * target, preset=ctx.preset,
-            note=f"quadratic fit over β = β*·{list(np.round(grid, 2))}, {len(seeds)} CRN seeds"))
+            note=f"quadratic fit over β = β* × {', '.join(f'{g:g}' for g in grid)}; "
+                 f"{len(seeds)} seeds, common random numbers across β"))
     return checks
 
 
