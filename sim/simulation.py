@@ -21,12 +21,15 @@ class Result:
         timeseries: One row per month.
         people: One row per person: role, team, annual pay, mean effort per task.
         deals: The deal ledger as columns (optional).
+        effort: Realised effort per ``"<role>.<task>"``, averaged over the role's people, one
+            value per month.
     """
 
     metrics: dict[str, float]
     timeseries: list[dict[str, float]]
     people: list[dict[str, Any]] = field(default_factory=list)
     deals: dict[str, np.ndarray] | None = None
+    effort: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def plain(cfg: DictConfig | dict[str, Any]) -> dict[str, Any]:
@@ -71,5 +74,8 @@ def run(cfg: DictConfig | dict[str, Any], keep_deals: bool = False) -> Result:
     deals = {k: v.copy() for k, v in firm.deals.data.items()} if keep_deals else None
     if deals is not None:
         deals = {k: v[: firm.deals.size] for k, v in deals.items()}
+    log = np.array(firm.effort_mean_log)
+    labels = [f"{ROLES[r]}.{t}" for r in range(len(ROLES)) for t in firm.spaces[r].tasks]
+    effort = {lab: log[:, j].copy() for j, lab in enumerate(labels)} if log.size else {}
     return Result(metrics=metrics.compute(firm), timeseries=firm.records, people=people,
-                  deals=deals)
+                  deals=deals, effort=effort)

@@ -71,7 +71,8 @@ def decide(rule: str, measured: float | None, ci_low: float | None, ci_high: flo
     if rule == "equivalent":
         return target - tolerance <= lo and hi <= target + tolerance
     if rule == "between":
-        assert low is not None and high is not None
+        if low is None or high is None:
+            raise ValueError("rule 'between' needs low and high")
         return low <= measured <= high
     raise ValueError(f"unknown rule {rule!r}")
 
@@ -170,20 +171,25 @@ def firm_stats(result: Any, cfg: Mapping[str, Any]) -> dict[str, float]:
 
     * ``q1_excess`` / ``q4_excess``: bookings of the first / last fiscal quarter over the mean of
       the two middle quarters, minus 1, averaged over years (Oyer 1998);
-    * ``q1_slipped_share`` / ``mid_slipped_share``: share of project bookings in Q1 / Q2–Q3 that
-      are deals slipped from the month before (does a slipped December deal lift next Q1?);
-    * ``q1_slip_lift``: ``q1_slipped_share − mid_slipped_share``;
+    * ``jan_slipped_share`` / ``mid_slipped_share``: share (by count) of project deals booked in
+      January / in Q2–Q3 that slipped from the month before — January's slipped deals are the
+      previous December's (does a slipped year-end deal lift next Q1?); ``jan_slip_lift`` is the
+      difference;
+    * ``dec_pulled_share`` / ``mid_pulled_share``: share of project deals booked in December / in
+      Q2–Q3 that were pulled in from later months;
     * ``q4_project_share``: Q4's share of the year's project bookings (0.25 without bunching);
-    * ``q4_discount_gap``: mean discount of project deals booked in Q4 minus that of Q2–Q3 deals;
-    * ``revenue_lost``: Σ over Q4 project deals of (discount − mean Q2–Q3 discount of the same
-      year) × list value, over the year's bookings (Larkin 2014's definition);
+    * ``q4_discount_gap``: value-weighted mean discount of project deals booked in Q4 minus that of
+      Q2–Q3 deals, averaged over years;
+    * ``revenue_lost``: Σ over Q4 project deals of (discount − value-weighted mean Q2–Q3 discount of
+      the same year) × list value, over the net bookings (project and run-rate) of the years
+      counted (Larkin 2014's definition);
     * ``revenue_per_effort``: annual revenue per effort-month worked (S12);
-    * ``hunting_effort``: the ARs' mean effort on hunting new accounts (S6);
-    * ``sales_effort``: the ARs' mean total effort, all tasks (Steenburgh 2008);
-    * ``own_kpi_effort_sr_fr``: SR and FR mean effort on their own KPI (S7), and
-      ``own_kpi_share_sr_fr`` the share of their effort it takes;
-    * ``cap_binding_share``: share of ARs whose annual bookings reach the commission cap of the
-      plan ``validation.cap_plan`` (Misra & Nair 2011), when given.
+    * from realised effort averaged over the whole years counted (not the end-of-run policy):
+      ``hunting_effort`` (ARs' effort on hunting new accounts, S6), ``sales_effort`` (ARs' total
+      effort, Steenburgh 2008), ``own_kpi_effort_sr_fr`` and ``own_kpi_share_sr_fr`` (SR and FR
+      effort on their own KPI and its share of their effort, S7; headcount-weighted);
+    * ``cap_binding_share``: share of AR-years in which the plan ``validation.cap_plan``'s cap
+      binds (Misra & Nair 2011), when given.
     """
     m = {k: float(v) for k, v in result.metrics.items()}
     ts = result.timeseries
@@ -206,43 +212,47 @@ def firm_stats(result: Any, cfg: Mapping[str, Any]) -> dict[str, float]:
         allb = (d["booked"] >= years[0]) & (d["booked"] < years[-1] + 12) & (d["owner"] >= 0)
         fm = d["booked"] % 12
         net = d["value"] * (1 - d["discount"])
-        is_q1, is_q4 = fm < 3, fm >= 9
+        is_q4 = fm >= 9
         is_mid = (fm >= 3) & (fm < 9)
         pv = net[proj]
         m["q4_project_share"] = float(pv[is_q4[proj]].sum() / max(pv.sum(), 1e-12))
 
-        def share(mask: np.ndarray) -> float:
+        def share(flag: str, mask: np.ndarray) -> float:
             sel = proj & mask
-            return float(d["slipped"][sel].mean()) if sel.any() else math.nan
+            return float(d[flag][sel].mean()) if sel.any() else math.nan
 
-        m["q1_slipped_share"], m["mid_slipped_share"] = share(is_q1), share(is_mid)
-        m["q1_slip_lift"] = m["q1_slipped_share"] - m["mid_slipped_share"]
-        m["q4_pulled_share"], m["mid_pulled_share"] = (
-            float(d["pulled"][proj & is_q4].mean()) if (proj & is_q4).any() else math.nan,
-            float(d["pulled"][proj & is_mid].mean()) if (proj & is_mid).any() else math.nan)
-        gaps, lost = [], 0.0
+        m["jan_slipped_share"] = share("slipped", fm == 0)
+        m["mid_slipped_share"] = share("slipped", is_mid)
+        m["jan_slip_lift"] = m["jan_slipped_share"] - m["mid_slipped_share"]
+        m["dec_pulled_share"] = share("pulled", fm == 11)
+        m["mid_pulled_share"] = share("pulled", is_mid)
+        gaps, lost, base = [], 0.0, 0.0
         year_of = d["booked"] // 12
         for y in years:
             in_y = proj & (year_of == y // 12)
             mids, ends = in_y & is_mid, in_y & is_q4
             if not mids.any() or not ends.any():
                 continue
-            ref = d["discount"][mids].mean()
-            gaps.append(d["discount"][ends].mean() - ref)
+            ref = float(np.average(d["discount"][mids], weights=d["value"][mids]))
+            gaps.append(float(np.average(d["discount"][ends], weights=d["value"][ends])) - ref)
             lost += float(((d["discount"][ends] - ref) * d["value"][ends]).sum())
+            base += float(net[allb & (year_of == y // 12)].sum())
         m["q4_discount_gap"] = float(np.mean(gaps)) if gaps else math.nan
-        m["revenue_lost"] = lost / max(float(net[allb].sum()), 1e-12)
+        m["revenue_lost"] = lost / base if base > 0 else math.nan
     n = sum(1 for _ in result.people)
     m["revenue_per_effort"] = m["revenue"] / max(m["total_effort"] * n * 12, 1e-12)
     sales = [p for p in result.people if p["role"] == "sales"]
-    m["hunting_effort"] = float(np.mean([p.get("effort_hunting", 0.0) for p in sales]))
-    m["sales_effort"] = float(np.mean([sum(v for k, v in p.items() if k.startswith("effort_"))
-                                       for p in sales]))
-    srfr = [p for p in result.people if p["role"] in ("rnd", "supply_chain")]
-    m["own_kpi_effort_sr_fr"] = float(np.mean([p.get("effort_own_kpi", 0.0) for p in srfr]))
-    m["own_kpi_share_sr_fr"] = float(np.mean([
-        p.get("effort_own_kpi", 0.0) / max(sum(v for k, v in p.items() if k.startswith("effort_")),
-                                           1e-12) for p in srfr]))
+    window = slice(years[0], years[-1] + 12) if years else slice(None)
+    eff = {k: float(np.mean(v[window])) for k, v in (result.effort or {}).items()}
+    m["hunting_effort"] = eff.get("sales.hunting", math.nan)
+    m["sales_effort"] = sum(v for k, v in eff.items() if k.startswith("sales."))
+    heads = {r: sum(1 for p in result.people if p["role"] == r) for r in ("rnd", "supply_chain")}
+    total = max(sum(heads.values()), 1)
+    m["own_kpi_effort_sr_fr"] = sum(heads[r] * eff.get(f"{r}.own_kpi", 0.0) for r in heads) / total
+    m["own_kpi_share_sr_fr"] = sum(
+        heads[r] * eff.get(f"{r}.own_kpi", 0.0)
+        / max(sum(v for k, v in eff.items() if k.startswith(f"{r}.")), 1e-12)
+        for r in heads) / total
     cap_plan = (cfg.get("validation") or {}).get("cap_plan")
     if cap_plan and cap_plan in cfg["scheme"]["plans"] and d is not None and years:
         m["cap_binding_share"] = _cap_binding(d, cfg["scheme"]["plans"][cap_plan], years, burn,
@@ -420,20 +430,23 @@ def check_len(ctx: Context) -> list[Check]:
 
         est = vertex(profit)
         rng = np.random.default_rng(int(s["seed"]))
-        boot = [vertex(profit[rng.integers(0, len(seeds), len(seeds))]) for _ in range(1000)]
-        lo, hi = np.nanpercentile(boot, [2.5, 97.5])
+        boot = np.array([vertex(profit[rng.integers(0, len(seeds), len(seeds))])
+                         for _ in range(1000)])
+        dropped = int(np.isnan(boot).sum())  # resamples whose fitted parabola opens upwards
+        lo, hi = np.nanpercentile(boot, [2.5, 97.5]) if dropped < boot.size else (math.nan,) * 2
         tag = f"r{r:g}_c{c:g}_s{s2:g}"
         ctx.extras.setdefault("len", []).append(
             {"point": tag, "betas": betas.tolist(), "profit": profit.mean(axis=0).tolist(),
              "alpha_minus_ubar": alpha.mean(axis=0).tolist(), "target": target, "vertex": est})
         checks.append(Check(
             name=f"len_beta_star_{tag}", source="Holmström & Milgrom (1987), LEN",
-            expected=expectation("near", target, float(s["tolerance"]) * target,
+            expected=expectation("equivalent", target, float(s["tolerance"]) * target,
                                  what=f"profit-maximising β (β* = v/(1+rcσ²) = {target:.4f})"),
             measured=est, ci_low=float(lo), ci_high=float(hi),
             tolerance=float(s["tolerance"]) * target, preset=ctx.preset,
             note=f"quadratic fit over β = β* × {', '.join(f'{g:g}' for g in grid)}; "
-                 f"{len(seeds)} seeds, common random numbers across β"))
+                 f"{len(seeds)} seeds, common random numbers across β; bootstrap CI over seeds "
+                 f"({dropped} of 1000 resamples without a maximum)"))
     return checks
 
 
@@ -570,11 +583,47 @@ def load_preset(name: str, extra: Sequence[str] = ()) -> dict[str, Any]:
         raise ConfigError(f"validation.check: must be one of {', '.join(REDUCED)}, "
                           f"got {v.get('check')!r}")
     if v["kind"] == "firm":
+        arms = arms_of(v)
+        if not arms:
+            raise ConfigError(f"validation.arms: validate_{name} lists no arms")
         for spec in v.get("checks", []):
-            if spec.get("rule") not in RULES:
-                raise ConfigError(f"validation.checks[{spec.get('name')}].rule: must be one of "
-                                  f"{', '.join(RULES)}, got {spec.get('rule')!r}")
+            _check_spec(spec, arms)
     return cfg
+
+
+def _check_spec(spec: Mapping[str, Any], arms: Mapping[str, Any]) -> None:
+    """A declarative firm check is complete and names existing arms, or a one-line error."""
+    where = f"validation.checks[{spec.get('name')!r}]"
+    for key in ("name", "source", "stat"):
+        if not spec.get(key):
+            raise ConfigError(f"{where}.{key}: required")
+    if spec.get("rule") not in RULES:
+        raise ConfigError(f"{where}.rule: must be one of {', '.join(RULES)}, "
+                          f"got {spec.get('rule')!r}")
+    given = [k for k in ("arm", "diff", "relative") if k in spec]
+    if len(given) != 1:
+        raise ConfigError(f"{where}: give exactly one of arm, diff, relative")
+    named = [spec["arm"]] if given[0] == "arm" else list(spec[given[0]])
+    if given[0] != "arm" and len(named) != 2:
+        raise ConfigError(f"{where}.{given[0]}: must name two arms [a, b]")
+    for arm in named:
+        if arm not in arms:
+            raise ConfigError(f"{where}: unknown arm {arm!r}; allowed: {', '.join(arms)}")
+    if spec["rule"] == "between" and ("low" not in spec or "high" not in spec):
+        raise ConfigError(f"{where}: rule between needs low and high")
+
+
+def _check_cap_plan(plan: Mapping[str, Any], where: str) -> None:
+    """The cap-binding statistic models annual revenue plans only: refuse anything else."""
+    kind = plan.get("kind")
+    if kind == "target_bonus" and set(plan.get("weights", {})) == {"revenue"} and int(
+            plan.get("period", 1)) == 12:
+        return
+    if kind == "commission" and plan.get("measure", "revenue") == "revenue" and plan.get(
+            "tier_style", "marginal") == "marginal" and int(plan.get("period", 1)) == 12:
+        return
+    raise ConfigError(f"{where}: the cap statistic needs an annual (period 12) revenue "
+                      f"target_bonus or marginal revenue commission, got {kind!r}")
 
 
 @dataclass
@@ -607,8 +656,14 @@ def arms_of(v: Mapping[str, Any]) -> dict[str, list[str]]:
 
 
 def _arm_configs(name: str, v: Mapping[str, Any], quick: bool) -> dict[str, dict[str, Any]]:
+    """Every arm's composed, validated config (a bad override is a one-line ConfigError)."""
     extra = ["debug=small"] if quick else []
-    return {arm: load_preset(name, [*extra, *overrides]) for arm, overrides in arms_of(v).items()}
+    out = {arm: load_preset(name, [*extra, *overrides]) for arm, overrides in arms_of(v).items()}
+    cap = v.get("cap_plan")
+    for arm, cfg in out.items():
+        if cap and cap in cfg["scheme"]["plans"]:
+            _check_cap_plan(cfg["scheme"]["plans"][cap], f"validation.cap_plan ({arm})")
+    return out
 
 
 def run_preset(name: str, settings: Settings, pool: Any, figures: Path
@@ -826,14 +881,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
         known = presets()
-        names = list(args.names) or known
+        names = list(dict.fromkeys(args.names)) or known
         for n in names:
             if n not in known:
                 raise ConfigError(f"names: unknown validation preset {n!r}; allowed: "
                                   f"{', '.join(known)}")
-            load_preset(n)
+            v = load_preset(n)["validation"]
+            if v["kind"] == "firm":  # every arm composes before anything runs
+                _arm_configs(n, v, args.quick)
         if args.seeds is not None and args.seeds < 2:
             raise ConfigError(f"--seeds: must be ≥ 2, got {args.seeds}")
+        if args.workers is not None and args.workers < 1:
+            raise ConfigError(f"--workers: must be ≥ 1, got {args.workers}")
+        if Path(args.out).exists() and not Path(args.out).is_dir():
+            raise ConfigError(f"--out: {args.out} is a file; give a folder")
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

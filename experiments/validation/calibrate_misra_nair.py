@@ -41,13 +41,16 @@ def main() -> None:
         print(f"old plan: comp cost {target:,.1f}/yr")
         r0, r1 = 0.02, 0.04
         c0 = comp_cost(pool, [*new, f"scheme.plans.sales_commission.rate={r0}"], seeds)
-        for _ in range(4):
+        for _ in range(6):
             c1 = comp_cost(pool, [*new, f"scheme.plans.sales_commission.rate={r1}"], seeds)
             print(f"rate {r1:.5f}: comp cost {c1:,.1f}/yr ({100 * (c1 / target - 1):+.2f} %)")
             if abs(c1 / target - 1) < 0.002:
+                print(f"calibrated rate: {r1:.4f}")
+                return
+            if c1 == c0:
                 break
             r0, r1, c0 = r1, r1 + (target - c1) * (r1 - r0) / (c1 - c0), c1
-    print(f"calibrated rate: {r1:.4f}")
+    raise SystemExit("error: no rate within 0.2 % of the old plan's cost; widen the search")
 
 
 if __name__ == "__main__":
