@@ -324,6 +324,16 @@ def evaluate_spec(spec: Mapping[str, Any], rows: Mapping[str, Mapping[str, np.nd
     then ``rule``, ``target``, ``tolerance`` (and ``low``/``high``) and an optional ``note``.
     """
     stat = str(spec["stat"])
+    missing = [a for a in ([spec["arm"]] if "arm" in spec else spec.get("diff") or
+                           spec.get("relative")) if stat not in rows[a]]
+    if missing:  # recorded as a failed check rather than losing the whole run to a KeyError
+        return Check(name=str(spec["name"]), source=str(spec["source"]),
+                     expected=expectation(str(spec["rule"]), float(spec.get("target", 0.0)),
+                                          float(spec.get("tolerance", 0.0)), spec.get("low"),
+                                          spec.get("high"), stat),
+                     measured=None, ci_low=None, ci_high=None,
+                     tolerance=float(spec.get("tolerance", 0.0)), preset=preset,
+                     note=f"statistic {stat!r} not produced for {', '.join(missing)}")
     if "arm" in spec:
         x = rows[spec["arm"]][stat]
         est, lo, hi = mean_ci(x)
@@ -694,7 +704,9 @@ def run_preset(name: str, settings: Settings, pool: Any, figures: Path
     extras: dict[str, Any] = {"arms": {a: {k: float(np.nanmean(x)) for k, x in r.items()}
                                        for a, r in rows.items()}, "seeds": n}
     if v.get("report"):
-        extras["report"] = {a: {k: mean_ci(r[k]) for k in v["report"]} for a, r in rows.items()}
+        # A quantity an arm does not have (the cap share of a plan without a cap) is left out.
+        extras["report"] = {a: {k: mean_ci(r[k]) for k in v["report"]
+                                if k in r and np.isfinite(r[k]).all()} for a, r in rows.items()}
     if v.get("frontier"):
         extras["frontier"] = {a: {k: r[k].tolist() for k in v["frontier"]}
                               for a, r in rows.items()}
