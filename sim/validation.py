@@ -324,8 +324,8 @@ def evaluate_spec(spec: Mapping[str, Any], rows: Mapping[str, Mapping[str, np.nd
     then ``rule``, ``target``, ``tolerance`` (and ``low``/``high``) and an optional ``note``.
     """
     stat = str(spec["stat"])
-    missing = [a for a in ([spec["arm"]] if "arm" in spec else spec.get("diff") or
-                           spec.get("relative")) if stat not in rows[a]]
+    named = [spec["arm"]] if "arm" in spec else list(spec.get("diff") or spec.get("relative") or [])
+    missing = [a for a in named if stat not in rows[a]]
     if missing:  # recorded as a failed check rather than losing the whole run to a KeyError
         return Check(name=str(spec["name"]), source=str(spec["source"]),
                      expected=expectation(str(spec["rule"]), float(spec.get("target", 0.0)),
