@@ -803,13 +803,45 @@ def _figures(out: Path, extras: Mapping[str, Any]) -> list[tuple[str, Path]]:
             continue
         keys = list(next(iter(front.values())))
         xk, yk = keys[0], keys[1]
-        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        # Grid arms are named "a=1 b=x c=y": colour by the first factor, fill by the second,
+        # marker by the third, so the frontier reads without a label per point.
+        parts = {arm: dict(p.split("=", 1) for p in arm.split() if "=" in p) for arm in front}
+        factors = list(next(iter(parts.values()))) if all(parts.values()) else []
+        levels = {f: list(dict.fromkeys(parts[a][f] for a in front)) for f in factors}
+        colours = plt.get_cmap("viridis")
+        markers = "os^Dv"
+        fig, ax = plt.subplots(figsize=(7.2, 4.6))
         for arm, vals in front.items():
             x, y = np.array(vals[xk]), np.array(vals[yk])
+            style: dict[str, Any] = {"fmt": "o", "ms": 6}
+            if factors:
+                f0 = levels[factors[0]]
+                c = colours(f0.index(parts[arm][factors[0]]) / max(len(f0) - 1, 1) * 0.85)
+                style.update(color=c, mec=c)
+                if len(factors) > 1 and levels[factors[1]].index(parts[arm][factors[1]]) > 0:
+                    style["mfc"] = "white"
+                if len(factors) > 2:
+                    style["fmt"] = markers[levels[factors[2]].index(parts[arm][factors[2]]) % 5]
+            else:
+                ax.annotate(arm, (x.mean(), y.mean()), fontsize=6, xytext=(3, 3),
+                            textcoords="offset points")
             ax.errorbar(x.mean(), y.mean(), xerr=1.96 * x.std(ddof=1) / math.sqrt(x.size),
-                        yerr=1.96 * y.std(ddof=1) / math.sqrt(y.size), fmt="o", ms=4)
-            ax.annotate(arm, (x.mean(), y.mean()), fontsize=6, xytext=(3, 3),
-                        textcoords="offset points")
+                        yerr=1.96 * y.std(ddof=1) / math.sqrt(y.size), **style)
+        if factors:
+            from matplotlib.lines import Line2D
+
+            handles = [Line2D([], [], ls="", marker="o", color=colours(
+                i / max(len(levels[factors[0]]) - 1, 1) * 0.85), label=f"{factors[0]}={v}")
+                for i, v in enumerate(levels[factors[0]])]
+            if len(factors) > 1:
+                handles += [Line2D([], [], ls="", marker="o", color="grey",
+                                   mfc="grey" if i == 0 else "white", label=f"{factors[1]}={v}")
+                            for i, v in enumerate(levels[factors[1]])]
+            if len(factors) > 2:
+                handles += [Line2D([], [], ls="", marker=markers[i % 5], color="grey",
+                                   label=f"{factors[2]}={v}")
+                            for i, v in enumerate(levels[factors[2]])]
+            ax.legend(handles=handles, fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
         ax.set_xlabel(xk)
         ax.set_ylabel(yk)
         ax.set_title(f"{name}: {yk} against {xk} (95 % CI)")

@@ -244,3 +244,14 @@ def test_arms_are_the_listed_ones_plus_the_grid() -> None:
     assert list(V.arms_of({"arms": {"a": ["x=1"]}})) == ["a"]  # no grid: no extra arm
     arms = V.arms_of({"grid_base": ["s=g"], "grid": {"p.q.r": [1, 2], "org": ["u", "v"]}})
     assert arms["r=1 org=v"] == ["s=g", "p.q.r=1", "org=v"] and len(arms) == 4
+
+
+def test_frontier_figure_encodes_the_grid_factors(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    front = {f"p={p} l={lam} o={o}": {"collab": rng.normal(0.8, 0.01, 4).tolist(),
+                                      "profit": rng.normal(1000, 50, 4).tolist()}
+             for p in (1, 2) for lam in (0, 1) for o in ("a", "b")}
+    (tmp_path / "figures").mkdir()
+    figs = V._figures(tmp_path, {"pools": {"frontier": front}})
+    assert [t for t, _ in figs] == ["pools: frontier"]
+    assert figs[0][1].stat().st_size > 10_000
