@@ -31,6 +31,15 @@ def spawn_streams(seed: int, names: tuple[str, ...] = STREAMS) -> dict[str, np.r
     return {name: np.random.default_rng(child) for name, child in zip(names, children, strict=True)}
 
 
+def generator(seed: int) -> np.random.Generator:
+    """One generator for an analysis step outside a run (e.g. a bootstrap), from an integer seed.
+
+    The same stream as ``default_rng(seed)``; kept here so that the package builds every
+    generator in one place.
+    """
+    return np.random.default_rng(np.random.SeedSequence(int(seed)))
+
+
 def replication_seeds(seed: int, replications: int) -> list[int]:
     """Derive ``replications`` independent integer seeds from one seed.
 

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from sim.config import ConfigError
+from sim.rng import generator
 
 #: The rules a check can use (docs/validation.md defines each).
 RULES = ("near", "greater", "less", "equivalent", "between")
@@ -149,7 +150,7 @@ def ratio_ci(a: np.ndarray, b: np.ndarray, seed: int = 0, n_boot: int = 4000
     """Relative effect ``mean(a) / mean(b) − 1`` of paired samples, with a bootstrap 95 % CI."""
     a, b = np.asarray(a, float), np.asarray(b, float)
     est = float(a.mean() / b.mean() - 1)
-    rng = np.random.default_rng(seed)
+    rng = generator(seed)
     idx = rng.integers(0, a.size, size=(n_boot, a.size))
     boot = a[idx].mean(axis=1) / b[idx].mean(axis=1) - 1
     lo, hi = np.percentile(boot, [2.5, 97.5])
@@ -439,7 +440,7 @@ def check_len(ctx: Context) -> list[Check]:
             return float(-a1 / (2 * a2)) if a2 < 0 else math.nan
 
         est = vertex(profit)
-        rng = np.random.default_rng(int(s["seed"]))
+        rng = generator(int(s["seed"]))
         boot = np.array([vertex(profit[rng.integers(0, len(seeds), len(seeds))])
                          for _ in range(1000)])
         dropped = int(np.isnan(boot).sum())  # resamples whose fitted parabola opens upwards
