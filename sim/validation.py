@@ -768,6 +768,17 @@ def _figures(out: Path, extras: Mapping[str, Any]) -> list[tuple[str, Path]]:
 
     figs: list[tuple[str, Path]] = []
     fdir = out / "figures"
+
+    def finish(fig: Any, ax: Any, labels: tuple[str, str, str], file: str, caption: str) -> None:
+        """Axis labels and title, save as PNG, and list it for the report."""
+        ax.set_xlabel(labels[0])
+        ax.set_ylabel(labels[1])
+        ax.set_title(labels[2])
+        fig.tight_layout()
+        fig.savefig(fdir / file, dpi=110)
+        plt.close(fig)
+        figs.append((caption, fdir / file))
+
     len_ = (extras.get("len") or {}).get("len")
     if len_:
         fig, ax = plt.subplots(figsize=(6, 3.6))
@@ -775,29 +786,19 @@ def _figures(out: Path, extras: Mapping[str, Any]) -> list[tuple[str, Path]]:
             prof = np.array(p["profit"])
             ax.plot(np.array(p["betas"]) / p["target"], prof - prof.max(), "o-", label=p["point"])
         ax.axvline(1.0, color="k", lw=0.8)
-        ax.set_xlabel("β / β*")
-        ax.set_ylabel("principal's profit − max")
-        ax.set_title("LEN: learned profit over β (vertex at β*)")
         ax.legend(fontsize=7)
-        fig.tight_layout()
-        path = fdir / "len.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        figs.append(("Optimal linear commission: profit from learned behaviour", path))
+        finish(fig, ax, ("β / β*", "principal's profit − max",
+                         "LEN: learned profit over β (vertex at β*)"), "len.png",
+               "Optimal linear commission: profit from learned behaviour")
     forcing = (extras.get("forcing") or {}).get("forcing")
     if forcing:
         fig, ax = plt.subplots(figsize=(5, 3.4))
         ax.plot(np.array(forcing["priors"]) * forcing["efficient"], forcing["effort"], "o-")
         ax.axhline(forcing["efficient"], color="k", lw=0.8, ls="--", label="efficient")
-        ax.set_xlabel("starting effort")
-        ax.set_ylabel("learned effort")
-        ax.set_title("Forcing contract: where learning ends")
         ax.legend(fontsize=7)
-        fig.tight_layout()
-        path = fdir / "forcing.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        figs.append(("Forcing contract: learned effort by starting point", path))
+        finish(fig, ax, ("starting effort", "learned effort",
+                         "Forcing contract: where learning ends"), "forcing.png",
+               "Forcing contract: learned effort by starting point")
     for name, extra in extras.items():
         front = extra.get("frontier") if isinstance(extra, dict) else None
         if not front:
@@ -843,14 +844,8 @@ def _figures(out: Path, extras: Mapping[str, Any]) -> list[tuple[str, Path]]:
                                    label=f"{factors[2]}={v}")
                             for i, v in enumerate(levels[factors[2]])]
             ax.legend(handles=handles, fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
-        ax.set_xlabel(xk)
-        ax.set_ylabel(yk)
-        ax.set_title(f"{name}: {yk} against {xk} (95 % CI)")
-        fig.tight_layout()
-        path = fdir / f"{name}_frontier.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        figs.append((f"{name}: frontier", path))
+        finish(fig, ax, (xk, yk, f"{name}: {yk} against {xk} (95 % CI)"),
+               f"{name}_frontier.png", f"{name}: frontier")
     return figs
 
 
