@@ -134,15 +134,11 @@ def expectation(rule: str, target: float = 0.0, tolerance: float = 0.0,
 # -- statistics ------------------------------------------------------------------------------------
 
 def mean_ci(x: np.ndarray) -> tuple[float, float, float]:
-    """Mean and 95 % t interval over seeds."""
-    from scipy import stats
+    """Mean and 95 % t interval over seeds (:func:`sim.stats.mean_ci`: non-finite dropped)."""
+    from sim import stats
 
-    x = np.asarray(x, dtype=float)
-    m = float(x.mean())
-    if x.size < 2:
-        return m, math.nan, math.nan
-    h = float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
-    return m, m - h, m + h
+    s = stats.mean_ci(x)
+    return s.mean, s.low, s.high
 
 
 def ratio_ci(a: np.ndarray, b: np.ndarray, seed: int = 0, n_boot: int = 4000
