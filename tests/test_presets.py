@@ -17,7 +17,22 @@ def test_the_presets_we_ship():
         "ltc_gates"}
 
 
-@pytest.mark.parametrize("preset", group_options("experiment"))
+#: Sweep presets. The validation presets (validate_*) are not sweeps: incentive-sim refuses them
+#: and tests/validation runs them through incentive-sim-validate.
+SWEEPS = [p for p in group_options("experiment") if not p.startswith("validate_")]
+
+
+def test_validation_presets_are_refused_by_the_sweep_cli(capsys):
+    from sim.cli import main
+
+    validation = [p for p in group_options("experiment") if p.startswith("validate_")]
+    assert validation
+    for preset in validation:
+        assert main([f"experiment={preset}"]) == 2
+    assert "incentive-sim-validate" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("preset", SWEEPS)
 def test_preset_runs_and_reports(preset, tmp_path):
     out = sweep(tmp_path, preset, f"experiment={preset}", "experiment.replications=2")
     rows = read_csv(out / "summary.csv")
