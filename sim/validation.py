@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from sim.config import ConfigError
+from sim.experiment import replication_seeds
 from sim.rng import generator
 
 #: The rules a check can use (docs/validation.md defines each).
@@ -236,7 +237,7 @@ def firm_stats(result: Any, cfg: Mapping[str, Any]) -> dict[str, float]:
             base += float(net[allb & (year_of == y // 12)].sum())
         m["q4_discount_gap"] = float(np.mean(gaps)) if gaps else math.nan
         m["revenue_lost"] = lost / base if base > 0 else math.nan
-    n = sum(1 for _ in result.people)
+    n = len(result.people)
     m["revenue_per_effort"] = m["revenue"] / max(m["total_effort"] * n * 12, 1e-12)
     sales = [p for p in result.people if p["role"] == "sales"]
     window = slice(years[0], years[-1] + 12) if years else slice(None)
@@ -374,12 +375,6 @@ def _reduced_task(task: tuple[str, dict[str, Any]]) -> Any:
             "output": lp.output_mean, "cost": cost}
 
 
-def _seeds(root: int, n: int) -> list[int]:
-    from sim.experiment import replication_seeds
-
-    return replication_seeds(root, n)
-
-
 @dataclass
 class Context:
     """What a reduced check needs: its preset, a pool map and where figures go."""
@@ -410,7 +405,7 @@ def check_len(ctx: Context) -> list[Check]:
     """
     s = ctx.spec
     checks = []
-    seeds = _seeds(int(s["seed"]), int(s["seeds"]))
+    seeds = replication_seeds(int(s["seed"]), int(s["seeds"]))
     grid = np.asarray(s["beta_grid"], float)
     v = float(s["value"])
     for point in s["points"]:
@@ -467,7 +462,7 @@ def check_forcing(ctx: Context) -> list[Check]:
     teams at Q* is measured per seed.
     """
     s = ctx.spec
-    seeds = _seeds(int(s["seed"]), int(s["seeds"]))
+    seeds = replication_seeds(int(s["seed"]), int(s["seeds"]))
     n, teams = int(s["team_size"]), int(s["teams"])
     eff = float(s["efficient_effort"])
     base = float(s["baseline"])
@@ -518,7 +513,7 @@ def check_hamilton(ctx: Context) -> list[Check]:
     it predicts the 1/n free-riding loss whatever the ability mix: a stated negative.
     """
     s = ctx.spec
-    seeds = _seeds(int(s["seed"]), int(s["seeds"]))
+    seeds = replication_seeds(int(s["seed"]), int(s["seeds"]))
     n, teams = int(s["team_size"]), int(s["teams"])
     rate = float(s["rate"])
     checks = []
@@ -690,7 +685,7 @@ def run_preset(name: str, settings: Settings, pool: Any, figures: Path
         return REDUCED[v["check"]](ctx), ctx.extras
     n = settings.seeds or (int(v.get("quick_seeds", 3)) if settings.quick else int(v["seeds"]))
     arms = _arm_configs(name, v, settings.quick)
-    seeds = _seeds(int(cfg["seed"]), n)
+    seeds = replication_seeds(int(cfg["seed"]), n)
     tasks = [(c, s) for c in arms.values() for s in seeds]
     out = mapper(_firm_task, tasks)
     rows: dict[str, dict[str, np.ndarray]] = {}

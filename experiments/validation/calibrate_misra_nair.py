@@ -16,7 +16,8 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from sim.validation import _firm_task, _seeds, load_preset
+from sim.experiment import replication_seeds
+from sim.validation import _firm_task, load_preset
 
 PILOT_ROOT = 777  # not the preset's seed (2011): pilot and validation seeds never coincide
 
@@ -33,7 +34,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=6)
     args = parser.parse_args()
-    seeds = _seeds(PILOT_ROOT, args.seeds)
+    seeds = replication_seeds(PILOT_ROOT, args.seeds)
     arms = load_preset("misra_nair")["validation"]["arms"]
     new = [o for o in arms["new"] if not o.startswith("scheme.plans.sales_commission.rate=")]
     with ProcessPoolExecutor(2) as pool:
