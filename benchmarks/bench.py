@@ -2,7 +2,8 @@
 
 Usage::
 
-    python benchmarks/bench.py [--sizes s,m,l] [--repeat 3] [--no-sweep] [--sweep-reps 30]
+    python benchmarks/bench.py [--sizes s,m,l] [--repeat 3] [--interleave] [--no-sweep]
+                               [--sweep-reps 30]
 
 For each size (``configs/size/*.yaml``: people, accounts, months) it runs, each in a fresh
 process so that peak memory (RSS) is the run's own:
@@ -131,6 +132,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--repeat-l", type=int, default=None,
                         help="runs at size l (default: --repeat); an L run takes minutes")
+    parser.add_argument("--interleave", action="store_true",
+                        help="alternate one model run and one reference run, --repeat times, "
+                             "each in a fresh process (the ratio is then measured side by side "
+                             "under the same machine load)")
     parser.add_argument("--no-sweep", action="store_true")
     parser.add_argument("--sweep-reps", type=int, default=30)
     parser.add_argument("--out", default=str(ROOT / "results" / "bench"),
@@ -157,8 +162,16 @@ def main() -> None:
     rows = []
     for size in sizes:
         n_runs = args.repeat_l if size == "l" and args.repeat_l else args.repeat
-        ours = _measure("model", size, n_runs)
-        ref = _measure("reference", size, n_runs)
+        if args.interleave:
+            pairs = [(_measure("model", size, 1), _measure("reference", size, 1))
+                     for _ in range(n_runs)]
+            ours = {**pairs[0][0], "times": [t for o, _ in pairs for t in o["times"]],  # type: ignore[attr-defined]
+                    "peak_mib": max(float(o["peak_mib"]) for o, _ in pairs)}  # type: ignore[arg-type]
+            ref = {**pairs[0][1], "times": [t for _, r in pairs for t in r["times"]],  # type: ignore[attr-defined]
+                   "peak_mib": max(float(r["peak_mib"]) for _, r in pairs)}  # type: ignore[arg-type]
+        else:
+            ours = _measure("model", size, n_runs)
+            ref = _measure("reference", size, n_runs)
         t_ours = statistics.median(ours["times"])  # type: ignore[arg-type]
         t_ref = statistics.median(ref["times"])  # type: ignore[arg-type]
         pm = int(ours["people"]) * int(ours["months"])  # type: ignore[call-overload]

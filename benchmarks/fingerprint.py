@@ -1,8 +1,15 @@
-"""Fingerprints of eight runs, to check that an optimisation leaves the model's output unchanged.
+"""Fingerprints of eight runs, to check that a change leaves the model's output unchanged.
 
-Usage: ``python benchmarks/fingerprint.py OUT.json`` before and after a change, then
-``diff`` the two files. A fingerprint hashes a run's metrics, monthly series, per-person rows
-and its whole deal ledger, so any change in any number shows.
+Usage::
+
+    python benchmarks/fingerprint.py OUT.json          # record
+    python benchmarks/fingerprint.py --check [FILE]    # compare with FILE (default: the recorded
+                                                       # benchmarks/fingerprints.json)
+
+A fingerprint hashes a run's metrics, monthly series, per-person rows and its whole deal ledger,
+so any change in any number shows. ``benchmarks/fingerprints.json`` holds the hashes that the
+model's refactorings must keep (and says which numpy it was recorded with: another numpy or CPU
+may round a last digit differently).
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import json
 import logging
 import sys
 import time
+from pathlib import Path
 
 from sim.config import load_config
 from sim.simulation import run
@@ -20,6 +28,7 @@ CASES = [["scheme=commission"], ["scheme=target_bonus"], ["scheme=gain_sharing"]
          ["scheme=commission", "org=iron_triangle"],
          ["scheme=gain_sharing", "org=iron_triangle", "seed=7"],
          ["experiment=downturn"], ["experiment=sudan"], ["experiment=rollout"]]
+RECORDED = Path(__file__).resolve().parent / "fingerprints.json"
 
 
 def fingerprint(overrides: list[str]) -> str:
@@ -33,19 +42,43 @@ def fingerprint(overrides: list[str]) -> str:
     return h.hexdigest()[:16]
 
 
-def main() -> None:
-    """Print and save the fingerprints."""
-    if len(sys.argv) != 2:
-        raise SystemExit("usage: python benchmarks/fingerprint.py OUT.json")
+def environment() -> dict[str, str]:
+    """What the hashes depend on besides the code: numpy's version and its SIMD dispatch."""
+    import numpy as np
+
+    simd = np.show_config(mode="dicts").get("SIMD Extensions", {})
+    return {"numpy": np.__version__, "simd": " ".join(simd.get("found", []))}
+
+
+def fingerprints(verbose: bool = True) -> dict[str, str]:
+    """The fingerprint of every case, by its overrides joined with spaces."""
     logging.getLogger("MESA").setLevel(logging.WARNING)
     out = {}
     for case in CASES:
         start = time.perf_counter()
-        out[" ".join(case)] = fingerprint(case)
-        print(f"{' '.join(case):<45} {out[' '.join(case)]}  {time.perf_counter() - start:.1f} s",
-              flush=True)
-    with open(sys.argv[1], "w", encoding="utf-8") as f:
-        json.dump(out, f, indent=1)
+        key = " ".join(case)
+        out[key] = fingerprint(case)
+        if verbose:
+            print(f"{key:<45} {out[key]}  {time.perf_counter() - start:.1f} s", flush=True)
+    return out
+
+
+def main() -> None:
+    """Record the fingerprints, or check them against a recorded file."""
+    args = sys.argv[1:]
+    if not args or (args[0] == "--check" and len(args) > 2) or (
+            args[0] != "--check" and len(args) != 1):
+        raise SystemExit("usage: python benchmarks/fingerprint.py OUT.json | --check [FILE]")
+    if args[0] == "--check":
+        recorded = json.loads(Path(args[1] if len(args) == 2 else RECORDED).read_text())
+        got = fingerprints()
+        bad = [k for k, v in recorded["runs"].items() if got.get(k) != v]
+        if bad:
+            raise SystemExit(f"fingerprints differ for: {', '.join(bad)}")
+        print("all fingerprints equal the recorded ones")
+        return
+    out = {"environment": environment(), "runs": fingerprints()}
+    Path(args[0]).write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

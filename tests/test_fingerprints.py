@@ -1,0 +1,30 @@
+"""The model's output is the recorded one: refactorings keep every number (issue 13 point 8).
+
+``benchmarks/fingerprints.json`` holds the hashes of eight runs (metrics, series, people, the
+whole deal ledger). Where numpy and its SIMD dispatch are the recorded ones (this project's
+machines and CI), every run must hash as recorded. Elsewhere a last digit may round differently,
+so the test falls back to what must hold everywhere: the same run twice hashes the same.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+def test_runs_hash_as_recorded():
+    import fingerprint as fp
+
+    recorded = json.loads(fp.RECORDED.read_text(encoding="utf-8"))
+    assert [" ".join(c) for c in fp.CASES] == list(recorded["runs"])
+    got = fp.fingerprints(verbose=False)
+    if fp.environment() == recorded["environment"]:
+        bad = {k: (got[k], v) for k, v in recorded["runs"].items() if got[k] != v}
+        assert not bad, f"fingerprints changed (got, recorded): {bad}"
+    else:  # another numpy or CPU: the hashes may differ, determinism may not
+        again = fp.fingerprint(fp.CASES[0])
+        assert again == got[" ".join(fp.CASES[0])]
