@@ -8,13 +8,12 @@ and what is allowed; the CLI prints that line and exits non-zero before anything
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -179,14 +178,35 @@ def _search_corners(parsed: list[Any]) -> list[list[str]]:
     return corners
 
 
+def _check(fn: Any, cfg: DictConfig, key: str, *args: Any, **kwargs: Any) -> None:
+    """Run one of :mod:`sim.firm.params`' single-value checks on a config leaf."""
+    from sim.firm.params import ParamError
+
+    try:
+        fn(OmegaConf.select(cfg, key), key, *args, **kwargs)
+    except ParamError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def _expect_int(cfg: DictConfig, key: str, minimum: int) -> None:
-    value = OmegaConf.select(cfg, key)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{key}: must be an integer ≥ {minimum}, got {value!r}")
+    from sim.firm.params import integer
+
+    _check(integer, cfg, key, minimum)
+
+
+def _expect_number(cfg: DictConfig, key: str, low: float | None = None,
+                   high: float | None = None, low_open: bool = False) -> None:
+    from sim.firm.params import number
+
+    _check(number, cfg, key, low, high, low_open)
 
 
 def validate(cfg: DictConfig) -> None:
     """Check a composed config; raise :class:`ConfigError` on the first problem.
+
+    The firm's groups (size, market, firm, org, process, tiering, behavior and the calibration
+    numbers it reads) are read into :class:`sim.firm.params.Params`, which checks every leaf;
+    the scheme is built by :func:`sim.scheme.build_scheme`, which checks every plan.
 
     Args:
         cfg: A composed config.
@@ -197,7 +217,14 @@ def validate(cfg: DictConfig) -> None:
     _expect_int(cfg, "seed", 0)
     if "months" in cfg:
         _expect_int(cfg, "months", 1)
-    _validate_firm(cfg)
+    if all(g in cfg for g in ("size", "market", "firm", "org", "process", "tiering",
+                               "behavior", "calibration")):
+        from sim.firm.params import ParamError, Params
+
+        try:
+            Params.from_config(_plain(cfg))
+        except ParamError as exc:
+            raise ConfigError(str(exc)) from None
     if OmegaConf.select(cfg, "experiment") is not None:
         _expect_int(cfg, "experiment.replications", 1)
         base = OmegaConf.select(cfg, "experiment.baseline")
@@ -235,30 +262,6 @@ def validate(cfg: DictConfig) -> None:
         _validate_learner(cfg, "theory.learner")
     if "behavior" in cfg:
         _validate_learner(cfg, "behavior.learner")
-        _expect_number(cfg, "behavior.grid_step", low=0.0, low_open=True, high=1.0)
-        _expect_number(cfg, "behavior.ratchet_discount", low=0.0, high=1.0)
-        _expect_number(cfg, "behavior.time_discount", low=0.0, high=1.0)
-        frozen = OmegaConf.select(cfg, "behavior.frozen")
-        if frozen is not None:
-            from sim.scheme import ROLES
-
-            if not isinstance(frozen, ListConfig | list) or any(r not in ROLES for r in frozen):
-                raise ConfigError(f"behavior.frozen: must be a list of roles from "
-                                  f"{', '.join(ROLES)}, got {frozen!r}")
-
-
-def _expect_number(cfg: DictConfig, key: str, low: float | None = None,
-                   high: float | None = None, low_open: bool = False) -> None:
-    value = OmegaConf.select(cfg, key)
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if ok and low is not None:
-        ok = value > low if low_open else value >= low
-    if ok and high is not None:
-        ok = value <= high
-    if not ok:
-        lo = "" if low is None else (f" > {low:g}" if low_open else f" ≥ {low:g}")
-        hi = "" if high is None else f" and ≤ {high:g}"
-        raise ConfigError(f"{key}: must be a finite number{lo}{hi}, got {value!r}")
 
 
 def _validate_learner(cfg: DictConfig, key: str) -> None:
@@ -280,76 +283,6 @@ def _validate_learner(cfg: DictConfig, key: str) -> None:
     except (TypeError, ValueError) as exc:
         msg = str(exc).splitlines()[0].replace("behavior.", f"{key}.", 1)
         raise ConfigError(msg) from None
-
-
-def _expect_choice(cfg: DictConfig, key: str, allowed: Sequence[str]) -> None:
-    value = OmegaConf.select(cfg, key)
-    if value not in allowed:
-        raise ConfigError(f"{key}: must be one of {', '.join(allowed)}, got {value!r}")
-
-
-def _expect_bool(cfg: DictConfig, key: str) -> None:
-    value = OmegaConf.select(cfg, key)
-    if not isinstance(value, bool):
-        raise ConfigError(f"{key}: must be true or false, got {value!r}")
-
-
-def _expect_share(cfg: DictConfig, key: str, low_open: bool = False) -> None:
-    value = OmegaConf.select(cfg, key)
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and (
-        0 < value <= 1 if low_open else 0 <= value <= 1)
-    if not ok:
-        interval = "(0, 1]" if low_open else "[0, 1]"
-        raise ConfigError(f"{key}: must be a number in {interval}, got {value!r}")
-
-
-def _validate_firm(cfg: DictConfig) -> None:
-    """Checks of the firm's knobs (size, org, tiering, market, headcounts)."""
-    if "size" in cfg:
-        _expect_int(cfg, "size.n_people", 1)
-        _expect_int(cfg, "size.n_accounts", 1)
-    if "org" in cfg:
-        _expect_choice(cfg, "org.design", ("silo", "iron_triangle"))
-        _expect_bool(cfg, "org.shared_pay")
-        _expect_share(cfg, "org.triangle_share")
-    if "tiering" in cfg:
-        _expect_choice(cfg, "tiering.mode", ("by_unit", "company"))
-        _expect_share(cfg, "tiering.top_share", low_open=True)
-    if "process" in cfg:
-        _expect_bool(cfg, "process.ltc_gates")
-        _expect_share(cfg, "process.review_threshold")
-        _expect_number(cfg, "process.review_noise", low=0.0)
-        _expect_share(cfg, "process.sharpen")
-    if "market" in cfg:
-        if OmegaConf.select(cfg, "market.n_accounts") is not None:
-            _expect_int(cfg, "market.n_accounts", 1)
-        for key in ("strategic_needs_sr", "complementary_fit"):
-            _expect_bool(cfg, f"market.{key}")
-        _expect_share(cfg, "market.max_discount", low_open=True)
-        for key in ("timing_control", "pull_discount", "slip_loss"):
-            _expect_share(cfg, f"market.{key}")
-        if OmegaConf.select(cfg, "market.tender.month") is not None:
-            _expect_int(cfg, "market.tender.month", 0)
-            _expect_number(cfg, "market.tender.value_months", low=0.0, low_open=True)
-            _expect_number(cfg, "market.tender.competitor")
-        if OmegaConf.select(cfg, "market.shock") is not None:
-            if OmegaConf.select(cfg, "market.shock.month") is not None:
-                _expect_int(cfg, "market.shock.month", 0)
-            _expect_number(cfg, "market.shock.demand", low=0.0)
-    if OmegaConf.select(cfg, "firm.rate_raise") is not None:
-        _expect_bool(cfg, "firm.rate_raise.enabled")
-        _expect_share(cfg, "firm.rate_raise.trigger", low_open=True)
-        _expect_number(cfg, "firm.rate_raise.step", low=0.0, low_open=True)
-    if "firm" in cfg and "size" in cfg:
-        from sim.scheme import ROLES
-
-        for role in ROLES:
-            key = f"firm.n_{role}"
-            if OmegaConf.select(cfg, key) is not None:
-                _expect_int(cfg, key, 1)
-            elif round(cfg.size.n_people * cfg.firm.share[role]) < 1:
-                raise ConfigError(f"size.n_people: too small to staff role {role}; "
-                                  f"set {key} ≥ 1 or a larger size")
 
 
 def _plain(node: Any) -> dict[str, Any]:

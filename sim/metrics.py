@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.market import COLLECTED, LOST
+from sim.firm.ledger import COLLECTED, LOST
+from sim.firm.params import RND, ROLES, SALES, SUPPLY, SUPPORT
 
 if TYPE_CHECKING:
     from sim.firm import Firm
@@ -24,13 +25,13 @@ def gini(x: np.ndarray) -> float:
 def compute(firm: Firm) -> dict[str, float]:
     """All metrics of a finished run.
 
-    The measurement window is every whole fiscal year after ``firm.burn_in`` months.
+    The measurement window is every whole fiscal year after ``firm.burn_in`` months (a run is
+    at least one such year long: :class:`sim.firm.params.Params` checks it).
     """
-    from sim.firm import RND, SALES, SUPPLY
-
-    burn = int(firm.cfg["firm"]["burn_in"])
+    p, rec, idx = firm.params, firm.record, firm.org.idx
+    burn = p.firm.burn_in
     end = burn + 12 * ((firm.month - burn) // 12)
-    if end <= burn:
+    if end <= burn:  # a model stepped by hand for less than a measured year
         burn, end = 0, firm.month
     years = (end - burn) / 12
     d = firm.deals
@@ -42,9 +43,9 @@ def compute(firm: Firm) -> dict[str, float]:
     booked = win(d.booked)
     revenue = float(net[delivered].sum())
     gross = float(margin[delivered].sum())
-    pays = np.array(firm.pay_log[burn:end])
+    pays = np.array(rec.pay_log[burn:end])
     comp = float(pays.sum())
-    opex = float(firm.cfg["market"]["opex_per_head"]) * firm.n * (end - burn)
+    opex = p.market.opex_per_head * firm.org.n * (end - burn)
     closed = project & win(d.created + 3) & (d.owner >= 0)
     decided = closed & ((d.stage == LOST) | (d.booked >= 0))
     won = decided & (d.booked >= 0)
@@ -58,19 +59,19 @@ def compute(firm: Firm) -> dict[str, float]:
     collab_w = d.value * needs
     sup = np.nan_to_num(d.support_ratio)
     collected = win(d.collected) & (d.stage == COLLECTED)
-    recs = firm.records[burn:end]
+    recs = rec.records[burn:end]
     r = lambda k: float(np.mean([x[k] for x in recs])) if recs else 0.0  # noqa: E731
-    sales_pay = pays[:, firm.idx[SALES]].mean() if pays.size else 0.0
-    other = np.concatenate([firm.idx[RND], firm.idx[SUPPLY], firm.idx[3]])
+    sales_pay = pays[:, idx[SALES]].mean() if pays.size else 0.0
+    other = np.concatenate([idx[RND], idx[SUPPLY], idx[SUPPORT]])
     other_pay = pays[:, other].mean() if pays.size else 0.0
     annual = pays.sum(axis=0) / years if pays.size else np.zeros(1)
-    eff = np.array(firm.effort_mean_log[max(end - 12, 0):end])
+    eff = np.array(rec.effort_mean_log[max(end - 12, 0):end])
     drift = float(np.abs(np.diff(eff, axis=0)).mean()) if len(eff) > 1 else 0.0
     last_q = delivered & (((d.delivered - burn) % 12) >= 9)
     last_qb = ((d.booked - burn) % 12) >= 9
     # One fixed reference tiering by true wallet, the same under every tiering mode and org.
     acc = firm.accounts
-    top = max(1, round(float(firm.cfg["tiering"]["top_share"]) * acc.n))
+    top = max(1, round(p.tiering.top_share * acc.n))
     key = np.zeros(acc.n, dtype=bool)
     key[np.argsort(-acc.wallet, kind="stable")[:top]] = True
     on_key = (d.account >= 0) & key[np.maximum(d.account, 0)]
@@ -101,12 +102,12 @@ def compute(firm: Firm) -> dict[str, float]:
         "help_effort_sr_fr": r("help_effort_sr_fr"),
         "ar_volume_share": r("ar_volume_share"),
         "total_effort": r("total_effort"),
-        "attrition_rate": firm.leavers / firm.n / (firm.month / 12),
+        "attrition_rate": rec.leavers / firm.org.n / (firm.month / 12),
         "rate_pressure": (r("rate_raises") + r("sales_pay_quits")) * 12,
         "rate_raises": r("rate_raises") * 12,
         "pay_ratio_sales_to_others": float(sales_pay / other_pay) if other_pay else float("nan"),
         "pay_gini": gini(annual),
-        "revenue_per_head": revenue / years / firm.n,
+        "revenue_per_head": revenue / years / firm.org.n,
         "pull_in_share": float(d.pulled[booked & project].mean()) if (booked & project).any()
         else 0.0,
         "slip_share": float(d.slipped[booked & project].mean()) if (booked & project).any()
@@ -120,8 +121,8 @@ def compute(firm: Firm) -> dict[str, float]:
     out["bsc_financial"] = out["operating_profit"] / revenue * years if revenue else 0.0
     out["bsc_customer"] = 0.5 * out["customer_satisfaction"] + 0.5 * float(
         acc.relationship[key].sum() / n_key)
-    out["bsc_efficiency"] = out["bookings"] / firm.n
-    kn = np.array(firm.knowledge_log[burn:end])
+    out["bsc_efficiency"] = out["bookings"] / firm.org.n
+    kn = np.array(rec.knowledge_log[burn:end])
     out["bsc_learning"] = float((kn / (1 + kn)).mean()) if kn.size else 0.0
     out.update(_traps(firm, pays, burn, end))
     out.update(_comp_practice(firm, pays, years, revenue))
@@ -139,27 +140,24 @@ def _rollout(firm: Firm) -> dict[str, float]:
     Pay change per seat compares mean monthly pay in the 12 months after the switch with the
     12 months before; top earners are the seats in the top 20 % of pay before it.
     """
-    from sim.scheme import ROLES
-
-    ro = firm.cfg.get("rollout") or {}
-    if ro.get("month") is None or not ro.get("scheme"):
+    if firm.rollout is None:
         return {}
-    m = int(ro["month"])
-    pays = np.array(firm.pay_log)
+    m = firm.rollout[0]
+    pays = np.array(firm.record.pay_log)
     before, after = pays[max(m - 12, 0):m], pays[m:m + 12]
     if len(before) == 0 or len(after) == 0:
         return {}
     b, a = before.mean(axis=0), after.mean(axis=0)
     change = a / np.where(b > 0, b, np.nan) - 1
     out = {"rollout_share_losing_10pct": float(np.nanmean(change < -0.1))}
-    for r, rows in enumerate(firm.idx):
+    for r, rows in enumerate(firm.org.idx):
         out[f"rollout_pay_change_{ROLES[r]}"] = float(np.nanmean(change[rows]))
         out[f"rollout_share_losing_10pct_{ROLES[r]}"] = float(np.mean(change[rows] < -0.1))
-    quits = np.asarray(np.array(firm.quit_log[m:m + 12]).any(axis=0), dtype=bool)
+    quits = np.asarray(np.array(firm.record.quit_log[m:m + 12]).any(axis=0), dtype=bool)
     top = b >= np.quantile(b, 0.8)
     out["rollout_top_earner_attrition"] = float(quits[top].mean())
     out["rollout_attrition"] = float(quits.mean())
-    revenue = np.array([r["revenue"] for r in firm.records])
+    revenue = np.array([r["revenue"] for r in firm.record.records])
     final = revenue[-12:].mean()
     ma = np.convolve(revenue, np.ones(3) / 3, mode="valid")  # ma[i] ends at month i + 2
     settled = [i + 2 for i in range(ma.size) if i + 2 >= m and abs(ma[i] - final) <= 0.05 * final]
@@ -171,28 +169,26 @@ def _rollout(firm: Firm) -> dict[str, float]:
 def _comp_practice(firm: Firm, pays: np.ndarray, years: float, revenue: float
                    ) -> dict[str, float]:
     """Compensation-practice KPIs over the window (definitions in docs/metrics.md)."""
-    from sim.firm import SALES
-    from sim.scheme import ROLES
-
     nan = float("nan")
     if pays.size == 0:
         return {k: nan for k in ("pay_mix_variable", "pay_mix_variable_sales", "leverage_top10",
                                  "share_at_or_above_target", "comp_cost_of_sales",
                                  "pay_for_performance", "pay_gini_functions")}
-    cal = firm.cfg["calibration"]
+    ref = firm.params.pay
+    salary = firm.payroll.salary
     annual = pays.sum(axis=0) / years
-    variable = (pays - firm.salary[None, :]).sum(axis=0) / years
-    sales = firm.idx[SALES]
-    target_var = float(cal["otc"]["sales"]) - 12 * float(firm.salary[sales[0]])
+    variable = (pays - salary[None, :]).sum(axis=0) / years
+    sales = firm.org.idx[SALES]
+    target_var = ref.otc["sales"] - 12 * float(salary[sales[0]])
     top = variable[sales] >= np.quantile(variable[sales], 0.9)
     d = firm.deals
-    burn = int(firm.cfg["firm"]["burn_in"])
+    burn = firm.params.firm.burn_in
     end = burn + round(12 * years)
     booked = (d.booked >= burn) & (d.booked < end) & (d.owner >= 0)
     net = d.value * (1 - d.discount)
     bookings = np.bincount(d.owner[booked], weights=net[booked], minlength=sales.size) / years
-    quota = 12 * float(cal["on_target_monthly"]["sales"]["revenue"])
-    by_role = [annual[rows].mean() for rows in firm.idx if rows.size]
+    quota = 12 * ref.on_target_revenue
+    by_role = [annual[rows].mean() for rows in firm.org.idx if rows.size]
     pfp = (float(np.corrcoef(annual[sales], bookings)[0, 1])
            if sales.size > 1 and annual[sales].std() > 0 and bookings.std() > 0 else 0.0)
     assert len(by_role) == len(ROLES)
@@ -219,14 +215,14 @@ def _traps(firm: Firm, pays: np.ndarray, burn: int, end: int) -> dict[str, float
       pooled plan paid nothing — the free-riding collapse of a pool floored at 0.
     """
     last = slice(max(end - 12, burn), end)
-    year = pays[-12:] if pays.size else np.zeros((1, firm.n))
-    variable = (year - firm.salary[None, :]).sum(axis=0)
-    effort = np.array(firm.effort_total_log[last])
-    level = float(firm.cfg["firm"]["prior_level"])
+    year = pays[-12:] if pays.size else np.zeros((1, firm.org.n))
+    variable = (year - firm.payroll.salary[None, :]).sum(axis=0)
+    effort = np.array(firm.record.effort_total_log[last])
+    level = firm.params.firm.prior_level
     floors = []
-    plans = firm._all_plans()
-    for name, log in firm.pool_log.items():
-        start = firm.pool_log_start[name]
+    plans = firm.all_plans()
+    for name, log in firm.payroll.pool_log.items():
+        start = firm.payroll.pool_log_start[name]
         period = plans[name].period if name in plans else 1
         # whole pay periods inside the window (periods start when the plan did)
         first = start + -(-max(burn - start, 0) // period) * period

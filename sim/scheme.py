@@ -17,10 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sim.firm.params import ROLES
 from sim.plans import Plan, PlanError, build_plan
 
-#: Roles of the firm (DOMAIN.md): AR, SR, FR and support functions.
-ROLES: tuple[str, ...] = ("sales", "rnd", "supply_chain", "support")
+__all__ = ["ROLES", "RolePay", "Scheme", "build_scheme"]
 
 
 @dataclass(frozen=True)

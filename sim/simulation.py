@@ -9,7 +9,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from sim import metrics
-from sim.firm import Firm
+from sim.firm import ROLES, Firm
 
 
 @dataclass
@@ -50,32 +50,38 @@ def run(cfg: DictConfig | dict[str, Any], keep_deals: bool = False) -> Result:
     """
     c = plain(cfg)
     firm = Firm(c)
-    for _ in range(int(c["months"])):
-        firm.step()
-    people = []
-    pays = np.array(firm.pay_log)
-    annual = pays.sum(axis=0) / max(firm.month / 12, 1e-12)
-    from sim.scheme import ROLES
+    try:
+        for _ in range(firm.months):
+            firm.step()
+        return _result(firm, keep_deals)
+    finally:
+        firm.release()
 
-    states = firm._decision_states()
+
+def _result(firm: Firm, keep_deals: bool) -> Result:
+    """What a finished run hands back: metrics, series, one row per person, the ledger."""
+    people = []
+    pays = np.array(firm.record.pay_log)
+    annual = pays.sum(axis=0) / max(firm.month / 12, 1e-12)
+    states = firm.decision_states()
     d = firm.deals
     booked = (d.booked >= 0) & (d.owner >= 0)
-    n_s = firm.heads["sales"]
+    n_s = firm.params.heads["sales"]
     bookings = np.bincount(d.owner[booked], weights=(d.value * (1 - d.discount))[booked],
                            minlength=n_s) / max(firm.month / 12, 1e-12)
-    for r, rows in enumerate(firm.idx):
-        mean_eff = firm.learners[r].mean_effort(states[r])  # the policy where each person is
+    tasks = firm.params.firm.tasks
+    for r, rows in enumerate(firm.org.idx):
+        mean_eff = firm.people.learners[r].mean_effort(states[r])  # the policy where each is
         for i, row in enumerate(rows):
-            people.append({"person": int(row), "role": ROLES[r], "team": int(firm.team[row]),
+            people.append({"person": int(row), "role": ROLES[r], "team": int(firm.org.team[row]),
                            "annual_pay": float(annual[row]),
                            "annual_bookings": float(bookings[i]) if r == 0 else 0.0,
                            **{f"effort_{t}": float(mean_eff[i, k])
-                              for k, t in enumerate(firm.spaces[r].tasks)}})
-    deals = {k: v.copy() for k, v in firm.deals.data.items()} if keep_deals else None
-    if deals is not None:
-        deals = {k: v[: firm.deals.size] for k, v in deals.items()}
-    log = np.array(firm.effort_mean_log)
-    labels = [f"{ROLES[r]}.{t}" for r in range(len(ROLES)) for t in firm.spaces[r].tasks]
+                              for k, t in enumerate(tasks[ROLES[r]])}})
+    deals = ({k: v[: firm.deals.size].copy() for k, v in firm.deals.data.items()}
+             if keep_deals else None)
+    log = np.array(firm.record.effort_mean_log)
+    labels = [f"{role}.{t}" for role in ROLES for t in tasks[role]]
     effort = {lab: log[:, j].copy() for j, lab in enumerate(labels)} if log.size else {}
-    return Result(metrics=metrics.compute(firm), timeseries=firm.records, people=people,
+    return Result(metrics=metrics.compute(firm), timeseries=firm.record.records, people=people,
                   deals=deals, effort=effort)

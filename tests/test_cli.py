@@ -43,7 +43,7 @@ def test_bad_input_is_one_line_no_traceback_no_files(args, message, tmp_path, mo
 
 def test_a_run_writes_its_files_and_refuses_to_overwrite(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    assert cli.main(["debug=small", "months=13", "hydra.run.dir=run1"]) == 0
+    assert cli.main(["debug=small", "months=13", "firm.burn_in=1", "hydra.run.dir=run1"]) == 0
     out = tmp_path / "run1"
     for name in (*cli.RESULT_FILES, ".hydra/config.yaml"):
         assert (out / name).is_file(), name
@@ -54,15 +54,15 @@ def test_a_run_writes_its_files_and_refuses_to_overwrite(tmp_path, monkeypatch, 
     assert not re.search(r"\d{4}-\d{2}-\d{2}|\d{2}:\d{2}:\d{2}", text)  # no dates or times
     before = (out / "metrics.json").read_bytes()
     capsys.readouterr()
-    assert cli.main(["debug=small", "months=13", "hydra.run.dir=run1"]) == 2
+    assert cli.main(["debug=small", "months=13", "firm.burn_in=1", "hydra.run.dir=run1"]) == 2
     assert "already holds results" in capsys.readouterr().err
     assert (out / "metrics.json").read_bytes() == before
 
 
 def test_default_run_dirs_are_new_folders(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert cli.main(["debug=small", "months=13"]) == 0
-    assert cli.main(["debug=small", "months=13"]) == 0
+    assert cli.main(["debug=small", "months=13", "firm.burn_in=1"]) == 0
+    assert cli.main(["debug=small", "months=13", "firm.burn_in=1"]) == 0
     runs = sorted(p.name for p in (tmp_path / "results" / "runs").iterdir())
     assert runs == ["commission-silo-seed20261129-001", "commission-silo-seed20261129-002"]
     a, b = ((tmp_path / "results" / "runs" / r / "metrics.json").read_bytes() for r in runs)
@@ -88,7 +88,7 @@ def test_a_designers_own_plan_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "run"
     code = cli.main(["scheme=my_plan", "--plans", str(tmp_path / "mine"), "debug=small",
-                     "months=13", f"hydra.run.dir={out}"])
+                     "months=13", "firm.burn_in=1", f"hydra.run.dir={out}"])
     assert code == 0 and (out / "metrics.json").exists()
     assert "name: my_plan" in (out / ".hydra" / "config.yaml").read_text(encoding="utf-8")
     assert cli.main(["scheme=my_plan", "debug=small"]) == 2  # not found without the folder

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sim.config import load_config
-from sim.market import ATB, ATC, ATI, COLLECTED, DELIVERED, LOST, WON, WRITTEN_OFF
+from sim.firm.ledger import ATB, ATC, ATI, COLLECTED, DELIVERED, LOST, WON, WRITTEN_OFF
 from sim.simulation import run
 
 SMALL = ["debug=small"]
@@ -79,15 +79,15 @@ def test_ledger_identities(variant):
 @pytest.mark.parametrize("org", ["silo", "iron_triangle"])
 @pytest.mark.parametrize("tiering", ["by_unit", "company"])
 def test_every_design_runs_and_metrics_are_finite(scheme, org, tiering):
-    m = run(small(f"scheme={scheme}", f"org={org}", f"tiering={tiering}", "months=14")).metrics
+    m = run(small(f"scheme={scheme}", f"org={org}", f"tiering={tiering}", "months=14", "firm.burn_in=2")).metrics
     bad = {k: v for k, v in m.items() if not np.isfinite(v)}
     assert not bad
     assert 0 <= m["collaboration_index"] <= 1 and 0 <= m["win_rate"] <= 1
 
 
 def test_ltc_gate_reviews_withdraw_weak_deals_and_sharpen_the_rest():
-    off = run(small("seed=2", "months=18"), keep_deals=True).deals
-    on = run(small("seed=2", "months=18", "process.ltc_gates=true",
+    off = run(small("seed=2", "months=18", "firm.burn_in=6"), keep_deals=True).deals
+    on = run(small("seed=2", "months=18", "firm.burn_in=6", "process.ltc_gates=true",
                    "process.review_threshold=0.7"), keep_deals=True).deals
     assert off is not None and on is not None
     assert not off["reviewed_out"].any() and not off["sharpened"].any()
@@ -113,7 +113,7 @@ def test_threshold_counterfactual_equals_the_direct_one(variant):
 
     out = {}
     for method in ("direct", "search"):
-        firm = Firm(plain(small("months=20", *variant)))
+        firm = Firm(plain(small("months=20", "firm.burn_in=8", *variant)))
         firm.pool_method = method
         for _ in range(20):
             firm.step()

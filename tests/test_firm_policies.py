@@ -26,19 +26,19 @@ STARVED = ["scheme.plans.sales_commission.rate=0.005"]
 def test_raise_policy_raises_sales_rates_when_ars_fall_below_their_outside_option():
     on = firm_after(*STARVED, "firm.rate_raise.enabled=true", "firm.rate_raise.trigger=0.2")
     off = firm_after(*STARVED)
-    raises = sum(r["rate_raises"] for r in on.records)
+    raises = sum(r["rate_raises"] for r in on.record.records)
     assert raises >= 1
     # Each raise multiplies the plan's rate by 1 + step; plans shared with others never move.
-    assert on.plans["sales_commission"].rate == pytest.approx(0.005 * 1.1 ** raises)
-    assert on.plans["rnd_mbo"] == off.plans["rnd_mbo"]
-    assert off.plans["sales_commission"].rate == 0.005
-    assert sum(r["rate_raises"] for r in off.records) == 0
+    assert on.payroll.plans["sales_commission"].rate == pytest.approx(0.005 * 1.1 ** raises)
+    assert on.payroll.plans["rnd_mbo"] == off.payroll.plans["rnd_mbo"]
+    assert off.payroll.plans["sales_commission"].rate == 0.005
+    assert sum(r["rate_raises"] for r in off.record.records) == 0
 
 
 def test_raise_policy_cannot_raise_a_pool_shared_with_everyone():
     pool = firm_after("scheme=gain_sharing", "scheme.plans.firm_pool.base.profit=0.01",
                       "firm.rate_raise.enabled=true", "firm.rate_raise.trigger=0.01")
-    assert sum(r["rate_raises"] for r in pool.records) == 0
+    assert sum(r["rate_raises"] for r in pool.record.records) == 0
 
 
 def test_a_demand_shock_scales_opportunities_from_its_month_on():
@@ -52,7 +52,7 @@ def test_a_demand_shock_scales_opportunities_from_its_month_on():
 
 def test_raise_policy_leaves_a_well_paid_sales_force_alone():
     firm = firm_after("firm.rate_raise.enabled=true")
-    assert sum(r["rate_raises"] for r in firm.records) == 0
+    assert sum(r["rate_raises"] for r in firm.record.records) == 0
 
 
 def test_rate_pressure_counts_raises_and_pay_driven_sales_quits():
@@ -136,7 +136,7 @@ def test_clawback_takes_back_commission_on_written_off_deals():
     that receivables get written off; before that month both runs are identical.
     """
     from sim.firm import SALES
-    from sim.market import WRITTEN_OFF
+    from sim.firm.ledger import WRITTEN_OFF
 
     base = [*SMALL, "seed=3", "market.relationship_gain=0", "market.relationship_decay=0.5"]
     firms = {}
@@ -151,9 +151,9 @@ def test_clawback_takes_back_commission_on_written_off_deals():
     written = (d.stage == WRITTEN_OFF) & (d.owner >= 0)
     assert written.any()
     t0 = int(d.collected[written].min())
-    sales = claw_firm.idx[SALES]
-    pay_a = np.array(plain_firm.pay_log)[: t0 + 1, sales]
-    pay_b = np.array(claw_firm.pay_log)[: t0 + 1, sales]
+    sales = claw_firm.org.idx[SALES]
+    pay_a = np.array(plain_firm.record.pay_log)[: t0 + 1, sales]
+    pay_b = np.array(claw_firm.record.pay_log)[: t0 + 1, sales]
     np.testing.assert_array_equal(pay_a[:t0], pay_b[:t0])
     net = d.value * (1 - d.discount)
     hit = written & (d.collected == t0)
@@ -166,9 +166,9 @@ def test_clawback_takes_back_commission_on_written_off_deals():
 def test_rollout_switches_plans_at_its_month_and_not_before():
     stay = firm_after()
     switch = firm_after("rollout.month=18", "+scheme@rollout.scheme=gain_sharing")
-    assert switch.scheme.name == "gain_sharing" and stay.scheme.name == "commission"
-    assert switch.pay_log[17].tolist() == stay.pay_log[17].tolist()  # same world before
-    assert switch.pay_log[18].tolist() != stay.pay_log[18].tolist()
+    assert switch.payroll.scheme.name == "gain_sharing" and stay.payroll.scheme.name == "commission"
+    assert switch.record.pay_log[17].tolist() == stay.record.pay_log[17].tolist()  # same world before
+    assert switch.record.pay_log[18].tolist() != stay.record.pay_log[18].tolist()
     m = run(load_config([*SMALL, "rollout.month=18", "+scheme@rollout.scheme=gain_sharing"])
             ).metrics
     assert 0 <= m["rollout_share_losing_10pct"] <= 1
@@ -207,13 +207,15 @@ def test_helping_an_ar_moves_the_reference_pay_an_sr_envies():
     moved = 0
     for _ in range(20):
         firm.step()
-        cand = [firm.spaces[r].candidates(firm.last_effort[r]) for r in range(4)]
-        refs = firm._reference_pay(firm.last_pay, cand)
-        d_rev = firm._delta["rnd"]["team_revenue"]
-        rows = firm.idx[RND]
-        team = firm.team[rows]
+        last = firm.last
+        assert last is not None
+        cand = firm.people.candidates(last.actions)
+        refs = firm.people.reference_pay(last.paid.pay, cand, last.deltas, last.paid.ar_marginal)
+        d_rev = last.deltas.support["rnd"]["team_revenue"]
+        rows = firm.org.idx[RND]
+        team = firm.org.team[rows]
         k, g = cand[RND].shape[1:3]
-        fixed = refs[RND][..., 0].reshape(rows.size, -1) - firm._ar_marginal[
+        fixed = refs[RND][..., 0].reshape(rows.size, -1) - last.paid.ar_marginal[
             np.maximum(team, 0)][:, None] * d_rev[:, : k * g]
         in_tri = team >= 0
         # Subtracting the AR's marginal pay x revenue change leaves one reference per SR.

@@ -70,6 +70,9 @@ def test_declares_its_properties(kind, i):
     assert props["scope"] in ("individual", "team", "pool")
     assert props["crediting"] in ("booking", "delivery", "collection")
     assert isinstance(props["budget_balanced"], bool) and isinstance(props["linear"], bool)
+    assert props["pool_level"] in ("firm", "unit", "team")
+    # Only a pool plan's pool can reach beyond the team.
+    assert props["scope"] == "pool" or props["pool_level"] == "team"
 
 
 @pytest.mark.parametrize(("kind", "i"), CASES)

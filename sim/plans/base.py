@@ -153,6 +153,16 @@ class Plan(ABC):
         return self.period > 1
 
     @property
+    def pool_level(self) -> str:
+        """Whose results fund and share the plan's pay: ``firm``, ``unit`` or ``team``.
+
+        The environment builds :class:`Groups` from it: one pool for the firm, one per unit
+        (role), or one per team (a triangle; everyone else alone). A plan whose pay depends on
+        one's own measures only reads none of it.
+        """
+        return "team"
+
+    @property
     def properties(self) -> dict[str, Any]:
         """All declared properties, as checked by the generic plan tests."""
         return {
@@ -161,6 +171,7 @@ class Plan(ABC):
             "budget_balanced": self.budget_balanced,
             "linear": self.linear,
             "periodic": self.periodic,
+            "pool_level": self.pool_level,
             "crediting": self.crediting,
             "clawback": self.clawback,
         }

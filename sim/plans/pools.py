@@ -228,6 +228,11 @@ class GainSharing(PoolPlan):
             raise PlanError(f"gain_sharing.level: must be firm, unit or team, got {self.level!r}")
 
     @property
+    def pool_level(self) -> str:
+        """The group that funds the pool (``level``)."""
+        return self.level
+
+    @property
     def base_measures(self) -> tuple[str, ...]:
         """The coefficient formula's measures."""
         return tuple(sorted(self.base))

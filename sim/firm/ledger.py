@@ -1,13 +1,8 @@
-"""The key-account market: accounts, product lines, competitors, and the deal ledger.
+"""The deal ledger and the product lines: plain arrays, no behaviour (imports nothing from sim).
 
-Accounts and deals are numpy arrays (struct of arrays); nothing loops over them in Python.
-
-* **Accounts** have a heavy-tailed wallet (monthly spend potential), a relationship strength that
-  decays without attention and builds with focused attention past a fixed cost per account (so
-  focus pays, S2), a satisfaction hit by late deliveries (S13), the product lines they need, and
-  a competitor whose strength drifts and can reverse (S11).
-* **Deals** (S4, S11, S12, M8) arrive per account with a value and a set of product lines, and
-  pass three gates — ATI, ATB, ATC — one a month; won deals are delivered and then collected.
+Deals (S4, S11, S12, M8) arrive per account with a value and a set of product lines, pass three
+gates — ATI, ATB, ATC — one a month; won deals are delivered and then collected. The ledger is a
+growing struct of arrays; nothing loops over deals in Python.
 """
 
 from __future__ import annotations
@@ -38,13 +33,13 @@ class Lines:
     strategic: np.ndarray
 
     @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> Lines:
-        """Build from the ``market.lines`` mapping."""
-        names = tuple(cfg)
+    def from_params(cls, lines: Mapping[str, Any]) -> Lines:
+        """Build from ``MarketParams.lines`` (name → object with ``margin`` and ``strategic``)."""
+        names = tuple(lines)
         return cls(
             names=names,
-            margin=np.array([float(cfg[n]["margin"]) for n in names]),
-            strategic=np.array([bool(cfg[n]["strategic"]) for n in names]),
+            margin=np.array([lines[n].margin for n in names]),
+            strategic=np.array([lines[n].strategic for n in names]),
         )
 
     def mask_margin(self, mask: np.ndarray) -> np.ndarray:
@@ -66,36 +61,6 @@ class Lines:
         """Number of lines in each deal."""
         bits = (mask[:, None] >> np.arange(len(self.names))) & 1
         return bits.sum(axis=1)
-
-
-class Accounts:
-    """Account arrays.
-
-    Args:
-        n: Number of accounts.
-        cfg: ``market`` config.
-        lines: Product lines.
-        rng: The market stream.
-    """
-
-    def __init__(self, n: int, cfg: Mapping[str, Any], lines: Lines, rng: np.random.Generator):
-        self.n = n
-        self.wallet = rng.lognormal(float(cfg["wallet_log_mean"]), float(cfg["wallet_log_sd"]), n)
-        needs = rng.random((n, len(lines.names))) < float(cfg["need_prob"])
-        needs[np.arange(n), rng.integers(0, len(lines.names), n)] = True
-        self.needs = (needs * (1 << np.arange(len(lines.names)))).sum(axis=1)
-        self.relationship = np.full(n, float(cfg["relationship_start"]))
-        self.satisfaction = np.full(n, 0.8)
-        self.competitor = rng.normal(0.0, 0.3, n)
-        # How each unit (one SR pool per product line, the FR pool) perceives each account's
-        # share of wallet: the basis of per-unit tiering (S1). Drawn once.
-        self.unit_view = rng.lognormal(0.0, float(cfg["unit_view_spread"]),
-                                       (n, len(lines.names) + 1))
-        self.owner = np.full(n, -1, dtype=np.intp)
-        self.tier_a = np.zeros(n, dtype=bool)
-        self.team = np.full(n, -1, dtype=np.intp)  # iron triangle serving the account, or -1
-        self.revenue_ytd = np.zeros(n)
-        self.revenue_last_year = np.zeros(n)
 
 
 class Deals:

@@ -1,0 +1,632 @@
+"""The firm's parameters, typed and read once from the config (docs/parameters.md has sources).
+
+Every leaf of the ``market``, ``firm``, ``org``, ``process``, ``tiering`` and ``behavior`` groups
+(and the two calibration numbers the firm reads) is read here into frozen dataclasses, checked
+against its range, and refused with one line naming the field when it is out of range, of the
+wrong type or not a setting at all. Mechanisms receive these objects; nothing reads the raw config
+inside a month. This module imports nothing from ``sim``: config validation uses it without
+importing the model.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+#: Roles of the firm (DOMAIN.md): AR, SR, FR and support functions, in array order.
+ROLES: tuple[str, ...] = ("sales", "rnd", "supply_chain", "support")
+SALES, RND, SUPPLY, SUPPORT = range(4)
+#: The tasks each role's mechanisms read by name. A config may list them in another order.
+TASKS: dict[str, tuple[str, ...]] = {
+    "sales": ("volume", "strategic", "hunting", "relationship", "coordination"),
+    "rnd": ("own_kpi", "support", "knowledge"),
+    "supply_chain": ("own_kpi", "delivery", "bid_support"),
+    "support": ("own_kpi", "service"),
+}
+#: Tasks that help others (the ``help`` measure), per role index.
+HELP_TASKS: dict[int, tuple[str, ...]] = {
+    SALES: ("coordination",), RND: ("support", "knowledge"),
+    SUPPLY: ("delivery", "bid_support"), SUPPORT: ("service",),
+}
+#: Org designs, each read as the switch it is: whether tier-A accounts get dedicated teams.
+DESIGNS: dict[str, bool] = {"silo": False, "iron_triangle": True}
+TIERING_MODES = ("by_unit", "company")
+GATE_NAMES = ("ati", "atb", "atc")
+GATE_TERMS = ("bias", "relationship", "fit", "credibility", "price")
+#: A deal's product lines are a bitmask in an int64.
+MAX_LINES = 30
+
+
+class ParamError(ValueError):
+    """A parameter is invalid; the message is one line naming the field and what is allowed."""
+
+
+# -- one-line checks of single values ----------------------------------------------------------
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def number(value: Any, key: str, low: float | None = None, high: float | None = None,
+           low_open: bool = False) -> float:
+    """A finite number in ``[low, high]`` (``(low, high]`` with ``low_open``)."""
+    ok = _is_number(value) and math.isfinite(value)
+    if ok and low is not None:
+        ok = value > low if low_open else value >= low
+    if ok and high is not None:
+        ok = value <= high
+    if not ok:
+        lo = "" if low is None else (f" > {low:g}" if low_open else f" ≥ {low:g}")
+        hi = "" if high is None else f" and ≤ {high:g}"
+        raise ParamError(f"{key}: must be a finite number{lo}{hi}, got {value!r}")
+    return float(value)
+
+
+def share(value: Any, key: str, low_open: bool = False) -> float:
+    """A number in ``[0, 1]`` (``(0, 1]`` with ``low_open``)."""
+    ok = _is_number(value) and (0 < value <= 1 if low_open else 0 <= value <= 1)
+    if not ok:
+        raise ParamError(f"{key}: must be a number in {'(0, 1]' if low_open else '[0, 1]'}, "
+                         f"got {value!r}")
+    return float(value)
+
+
+def integer(value: Any, key: str, minimum: int) -> int:
+    """An integer ≥ ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ParamError(f"{key}: must be an integer ≥ {minimum}, got {value!r}")
+    return int(value)
+
+
+def boolean(value: Any, key: str) -> bool:
+    """``true`` or ``false``."""
+    if not isinstance(value, bool):
+        raise ParamError(f"{key}: must be true or false, got {value!r}")
+    return value
+
+
+def choice(value: Any, key: str, allowed: Sequence[str]) -> str:
+    """One of ``allowed``."""
+    if value not in allowed:
+        raise ParamError(f"{key}: must be one of {', '.join(allowed)}, got {value!r}")
+    return str(value)
+
+
+class _Reader:
+    """Reads the leaves of one config mapping and refuses what is missing or never read."""
+
+    def __init__(self, node: Any, where: str) -> None:
+        if not isinstance(node, Mapping):
+            raise ParamError(f"{where}: must be a mapping, got {node!r}")
+        self.node, self.where, self.seen = node, where, set[str]()
+
+    def key(self, name: str) -> str:
+        return f"{self.where}.{name}"
+
+    def get(self, name: str) -> Any:
+        if name not in self.node:
+            raise ParamError(f"{self.key(name)}: required")
+        self.seen.add(name)
+        return self.node[name]
+
+    def number(self, name: str, low: float | None = None, high: float | None = None,
+               low_open: bool = False) -> float:
+        return number(self.get(name), self.key(name), low, high, low_open)
+
+    def share(self, name: str, low_open: bool = False) -> float:
+        return share(self.get(name), self.key(name), low_open)
+
+    def integer(self, name: str, minimum: int) -> int:
+        return integer(self.get(name), self.key(name), minimum)
+
+    def optional_integer(self, name: str, minimum: int) -> int | None:
+        value = self.get(name)
+        return None if value is None else integer(value, self.key(name), minimum)
+
+    def boolean(self, name: str) -> bool:
+        return boolean(self.get(name), self.key(name))
+
+    def choice(self, name: str, allowed: Sequence[str]) -> str:
+        return choice(self.get(name), self.key(name), allowed)
+
+    def sub(self, name: str) -> _Reader:
+        return _Reader(self.get(name), self.key(name))
+
+    def per_role(self, name: str, read: Any) -> dict[str, Any]:
+        """``read(reader_or_value, key)`` for every role, in role order; no other keys."""
+        node = self.sub(name)
+        out = {role: read(node, role) for role in ROLES}
+        node.done()
+        return out
+
+    def done(self) -> None:
+        """Refuse a key nothing read (a misspelling or a ``+key`` no mechanism uses)."""
+        extra = [str(k) for k in self.node if str(k) not in self.seen]
+        if extra:
+            allowed = ", ".join(sorted(self.seen)) or "none"
+            raise ParamError(f"{self.key(sorted(extra)[0])}: no such setting; allowed: {allowed}")
+
+
+# -- the groups -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Line:
+    """A product line: gross margin rate and whether it is strategic (needs SR support)."""
+
+    margin: float
+    strategic: bool
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Logit weights of one LTC gate.
+
+    The bias and the weights of relationship, fit, credibility and price (discount); the
+    account's competitor strength is subtracted.
+    """
+
+    bias: float
+    relationship: float
+    fit: float
+    credibility: float
+    price: float
+
+
+@dataclass(frozen=True)
+class Shock:
+    """A demand shock: from ``month`` on (``None``: never), arrivals and run-rate × ``demand``."""
+
+    month: int | None
+    demand: float
+
+
+@dataclass(frozen=True)
+class Tender:
+    """One large tender (S4).
+
+    At ``month`` (``None``: none), worth ``value_months`` of the largest tier-A account's
+    wallet, against a competitor of strength ``competitor``.
+    """
+
+    month: int | None
+    value_months: float
+    competitor: float
+
+
+@dataclass(frozen=True)
+class MarketParams:
+    """The key-account market, deals, delivery and cash (``configs/market``).
+
+    Units: thousands per month, months, shares. Ranges are checked by :meth:`from_config`.
+    """
+
+    n_accounts: int | None
+    prospect_share: float
+    wallet_log_mean: float
+    wallet_log_sd: float
+    relationship_start: float
+    relationship_decay: float
+    relationship_gain: float
+    attention_fixed_cost: float
+    competitor_persistence: float
+    competitor_noise: float
+    competitor_sd: float
+    satisfaction_start: float
+    deal_rate: float
+    deal_months_mean: float
+    lines: dict[str, Line]
+    need_prob: float
+    sr_need: float
+    fr_need: float
+    strategic_needs_sr: bool
+    complementary_fit: bool
+    handoff: float
+    unit_view_spread: float
+    gates: dict[str, Gate]
+    max_discount: float
+    timing_control: float
+    pull_discount: float
+    slip_loss: float
+    volume_productivity: float
+    volume_exponent: float
+    run_rate_margin: float
+    hunting_rate: float
+    hunting_lag: int
+    hunted_relationship: float
+    delivery_lead: int
+    delivery_capacity: float
+    on_time_floor: float
+    on_time_satisfaction: float
+    complaint_satisfaction: float
+    complaint_relationship: float
+    collection_delay: int
+    slow_pay_relationship: float
+    slow_pay_delay: int
+    write_off_relationship: float
+    write_off_prob: float
+    opex_per_head: float
+    shock: Shock
+    tender: Tender
+
+    @classmethod
+    def from_config(cls, node: Any) -> MarketParams:
+        """Read and check ``market``."""
+        r = _Reader(node, "market")
+        lines_node = r.sub("lines")
+        if not lines_node.node or len(lines_node.node) > MAX_LINES:
+            raise ParamError(f"market.lines: give 1 to {MAX_LINES} product lines, each "
+                             f"{{margin: 0…1, strategic: true|false}}, got {lines_node.node!r}")
+        lines = {}
+        for name in lines_node.node:
+            ln = lines_node.sub(str(name))
+            lines[str(name)] = Line(margin=ln.share("margin"), strategic=ln.boolean("strategic"))
+            ln.done()
+        lines_node.done()
+        gates_node = r.sub("gates")
+        gates = {}
+        for g in GATE_NAMES:
+            gn = gates_node.sub(g)
+            gates[g] = Gate(**{k: gn.number(k) for k in GATE_TERMS})
+            gn.done()
+        gates_node.done()
+        sh = r.sub("shock")
+        shock = Shock(month=sh.optional_integer("month", 0), demand=sh.number("demand", 0.0))
+        sh.done()
+        td = r.sub("tender")
+        tender = Tender(month=td.optional_integer("month", 0),
+                        value_months=td.number("value_months", 0.0, low_open=True),
+                        competitor=td.number("competitor"))
+        td.done()
+        out = cls(
+            n_accounts=r.optional_integer("n_accounts", 1),
+            prospect_share=r.share("prospect_share"),
+            wallet_log_mean=r.number("wallet_log_mean"),
+            wallet_log_sd=r.number("wallet_log_sd", 0.0),
+            relationship_start=r.share("relationship_start"),
+            relationship_decay=r.share("relationship_decay"),
+            relationship_gain=r.number("relationship_gain", 0.0),
+            attention_fixed_cost=r.number("attention_fixed_cost", 0.0),
+            competitor_persistence=r.share("competitor_persistence"),
+            competitor_noise=r.number("competitor_noise", 0.0),
+            competitor_sd=r.number("competitor_sd", 0.0),
+            satisfaction_start=r.share("satisfaction_start"),
+            deal_rate=r.share("deal_rate"),
+            deal_months_mean=r.number("deal_months_mean", 0.0, low_open=True),
+            lines=lines,
+            need_prob=r.share("need_prob"),
+            sr_need=r.number("sr_need", 0.0),
+            fr_need=r.number("fr_need", 0.0),
+            strategic_needs_sr=r.boolean("strategic_needs_sr"),
+            complementary_fit=r.boolean("complementary_fit"),
+            handoff=r.share("handoff"),
+            unit_view_spread=r.number("unit_view_spread", 0.0),
+            gates=gates,
+            max_discount=r.share("max_discount", low_open=True),
+            timing_control=r.share("timing_control"),
+            pull_discount=r.share("pull_discount"),
+            slip_loss=r.share("slip_loss"),
+            volume_productivity=r.number("volume_productivity", 0.0),
+            volume_exponent=r.number("volume_exponent", 0.0, low_open=True),
+            run_rate_margin=r.share("run_rate_margin"),
+            hunting_rate=r.number("hunting_rate", 0.0),
+            hunting_lag=r.integer("hunting_lag", 1),
+            hunted_relationship=r.share("hunted_relationship"),
+            delivery_lead=r.integer("delivery_lead", 0),
+            delivery_capacity=r.number("delivery_capacity", 0.0),
+            on_time_floor=r.share("on_time_floor"),
+            on_time_satisfaction=r.share("on_time_satisfaction"),
+            complaint_satisfaction=r.share("complaint_satisfaction"),
+            complaint_relationship=r.share("complaint_relationship"),
+            collection_delay=r.integer("collection_delay", 0),
+            slow_pay_relationship=r.share("slow_pay_relationship"),
+            slow_pay_delay=r.integer("slow_pay_delay", 0),
+            write_off_relationship=r.share("write_off_relationship"),
+            write_off_prob=r.share("write_off_prob"),
+            opex_per_head=r.number("opex_per_head", 0.0),
+            shock=shock,
+            tender=tender,
+        )
+        r.done()
+        return out
+
+    @functools.cached_property
+    def gate_weights(self) -> np.ndarray:
+        """Gate weights as an array: rows ATI, ATB, ATC; columns :data:`GATE_TERMS`."""
+        return np.array([[getattr(self.gates[g], k) for k in GATE_TERMS] for g in GATE_NAMES])
+
+    @property
+    def negative_gate_weight(self) -> bool:
+        """Whether any gate weight (bias aside) is negative: outcomes may then fall with support."""
+        return any(getattr(g, k) < 0 for g in self.gates.values() for k in GATE_TERMS[1:])
+
+
+@dataclass(frozen=True)
+class RateRaise:
+    """The year-end pay-raise policy (S6, M6): off unless ``enabled``."""
+
+    enabled: bool
+    trigger: float
+    step: float
+
+
+@dataclass(frozen=True)
+class FirmParams:
+    """People, tasks, preferences, attrition and the knowledge stock (``configs/firm``)."""
+
+    share: dict[str, float]
+    n: dict[str, int | None]
+    tasks: dict[str, tuple[str, ...]]
+    prior: dict[str, dict[str, float]]
+    prior_level: float
+    cost: float
+    substitution: float
+    intrinsic: dict[str, dict[str, float]]
+    intrinsic_spread: float
+    envy: float
+    guilt: float
+    outside_option_share: float
+    quit_base: float
+    quit_slope: float
+    pay_smoothing: float
+    leaver_relationship_kept: float
+    rate_raise: RateRaise
+    kpi_productivity: dict[str, float]
+    kpi_noise: float
+    strategic_effort_need: float
+    coordination_need: float
+    knowledge_retention: float
+    fit_base: float
+    fit_knowledge: float
+    burn_in: int
+
+    @classmethod
+    def from_config(cls, node: Any) -> FirmParams:
+        """Read and check ``firm``."""
+        r = _Reader(node, "firm")
+
+        def tasks_of(parent: _Reader, role: str) -> tuple[str, ...]:
+            value = parent.get(role)
+            want = TASKS[role]
+            if not isinstance(value, Sequence) or isinstance(value, str) or sorted(
+                    map(str, value)) != sorted(want):
+                raise ParamError(f"{parent.key(role)}: must list the tasks {', '.join(want)} "
+                                 f"(in any order), got {value!r}")
+            return tuple(str(t) for t in value)
+
+        tasks = r.per_role("tasks", tasks_of)
+
+        def per_task(name: str, low_open_sum: bool) -> dict[str, dict[str, float]]:
+            def read(parent: _Reader, role: str) -> dict[str, float]:
+                node = parent.sub(role)
+                for t in map(str, node.node):
+                    if t not in tasks[role]:
+                        raise ParamError(f"{node.key(t)}: not a task of {role}; tasks: "
+                                         f"{', '.join(tasks[role])}")
+                out = {str(t): node.number(str(t), 0.0) for t in list(node.node)}
+                if low_open_sum and not sum(out.values()) > 0:
+                    raise ParamError(f"{node.where}: the shares must not all be 0")
+                return out
+            return r.per_role(name, read)
+
+        rr = r.sub("rate_raise")
+        raise_ = RateRaise(enabled=rr.boolean("enabled"), trigger=rr.share("trigger", True),
+                           step=rr.number("step", 0.0, low_open=True))
+        rr.done()
+        kp = r.sub("kpi_productivity")
+        kpi_prod = {role: kp.number(role, 0.0) for role in ROLES[1:]}
+        kp.done()
+        out = cls(
+            share=r.per_role("share", lambda p, role: p.number(role, 0.0)),
+            n={role: r.optional_integer(f"n_{role}", 1) for role in ROLES},
+            tasks=tasks,
+            prior=per_task("prior", True),
+            prior_level=r.share("prior_level", low_open=True),
+            cost=r.number("cost", 0.0, low_open=True),
+            substitution=r.share("substitution"),
+            intrinsic=per_task("intrinsic", False),
+            intrinsic_spread=r.number("intrinsic_spread", 0.0),
+            envy=r.number("envy", 0.0),
+            guilt=r.number("guilt", 0.0),
+            outside_option_share=r.number("outside_option_share", 0.0, low_open=True),
+            quit_base=r.share("quit_base"),
+            quit_slope=r.number("quit_slope", 0.0),
+            pay_smoothing=r.share("pay_smoothing", low_open=True),
+            leaver_relationship_kept=r.share("leaver_relationship_kept"),
+            rate_raise=raise_,
+            kpi_productivity=kpi_prod,
+            kpi_noise=r.number("kpi_noise", 0.0),
+            strategic_effort_need=r.number("strategic_effort_need", 0.0, low_open=True),
+            coordination_need=r.number("coordination_need", 0.0, low_open=True),
+            knowledge_retention=r.share("knowledge_retention"),
+            fit_base=r.share("fit_base"),
+            fit_knowledge=r.share("fit_knowledge"),
+            burn_in=r.integer("burn_in", 0),
+        )
+        if out.quit_base + out.quit_slope > 1:
+            raise ParamError(f"firm.quit_slope: quit_base + quit_slope is the monthly quit "
+                             f"probability at zero pay and must be ≤ 1, got "
+                             f"{out.quit_base:g} + {out.quit_slope:g}")
+        r.done()
+        return out
+
+    def column(self, role: int, task: str) -> int:
+        """Column of ``task`` in the effort arrays of role index ``role``."""
+        return self.tasks[ROLES[role]].index(task)
+
+
+@dataclass(frozen=True)
+class OrgParams:
+    """Org design (``configs/org``): silos, or iron triangles for a share of ARs."""
+
+    design: str
+    triangle_share: float
+    shared_pay: bool
+
+    @classmethod
+    def from_config(cls, node: Any) -> OrgParams:
+        """Read and check ``org``."""
+        r = _Reader(node, "org")
+        out = cls(design=r.choice("design", tuple(DESIGNS)),
+                  triangle_share=r.share("triangle_share"), shared_pay=r.boolean("shared_pay"))
+        r.done()
+        return out
+
+    @property
+    def dedicated_teams(self) -> bool:
+        """Whether the design binds AR, SR and FR to tier-A accounts (the mechanism switch)."""
+        return DESIGNS[self.design]
+
+
+@dataclass(frozen=True)
+class ProcessParams:
+    """LTC gate reviews at ATB (S12, ``configs/process``)."""
+
+    ltc_gates: bool
+    review_threshold: float
+    review_noise: float
+    sharpen: float
+
+    @classmethod
+    def from_config(cls, node: Any) -> ProcessParams:
+        """Read and check ``process``."""
+        r = _Reader(node, "process")
+        out = cls(ltc_gates=r.boolean("ltc_gates"), review_threshold=r.share("review_threshold"),
+                  review_noise=r.number("review_noise", 0.0), sharpen=r.share("sharpen"))
+        r.done()
+        return out
+
+
+@dataclass(frozen=True)
+class TieringParams:
+    """Who is a key account (S1, ``configs/tiering``)."""
+
+    mode: str
+    top_share: float
+    tier_a_priority: float
+
+    @classmethod
+    def from_config(cls, node: Any) -> TieringParams:
+        """Read and check ``tiering``."""
+        r = _Reader(node, "tiering")
+        out = cls(mode=r.choice("mode", TIERING_MODES),
+                  top_share=r.share("top_share", low_open=True),
+                  tier_a_priority=r.number("tier_a_priority", 0.0))
+        r.done()
+        return out
+
+    @property
+    def company_wide(self) -> bool:
+        """One company-wide tiering standard (else each unit's own view)."""
+        return self.mode == "company"
+
+
+#: Fields of the learning rule (``sim.behavior.LearnerParams``, which checks their ranges).
+LEARNER_FIELDS = ("precision", "recency", "experience_decay", "foregone_weight",
+                  "initial_experience", "prior_precision", "discount")
+
+
+@dataclass(frozen=True)
+class BehaviorParams:
+    """How the firm's people learn (``configs/behavior``)."""
+
+    learner: dict[str, float]
+    grid_step: float
+    ratchet_discount: float
+    time_discount: float
+    frozen: frozenset[str]
+
+    @classmethod
+    def from_config(cls, node: Any) -> BehaviorParams:
+        """Read and check ``behavior`` (the learner's own ranges are LearnerParams')."""
+        r = _Reader(node, "behavior")
+        ln = r.sub("learner")
+        learner = {k: ln.number(k) for k in LEARNER_FIELDS if k in ln.node}
+        ln.done()
+        frozen = r.get("frozen")
+        if not isinstance(frozen, Sequence) or isinstance(frozen, str) or any(
+                x not in ROLES for x in frozen):
+            raise ParamError(f"behavior.frozen: must be a list of roles from "
+                             f"{', '.join(ROLES)}, got {frozen!r}")
+        out = cls(learner=learner, grid_step=r.number("grid_step", 0.0, 1.0, low_open=True),
+                  ratchet_discount=r.share("ratchet_discount"),
+                  time_discount=r.share("time_discount"), frozen=frozenset(map(str, frozen)))
+        r.done()
+        return out
+
+
+@dataclass(frozen=True)
+class PayReference:
+    """The calibration numbers the firm reads.
+
+    On-target pay per role (per year) and an AR's on-target monthly revenue (the triangle
+    scorecard's target).
+    """
+
+    otc: dict[str, float]
+    on_target_revenue: float
+
+    @classmethod
+    def from_config(cls, node: Any) -> PayReference:
+        """Read and check the firm's part of ``calibration`` (the rest is the calibration's)."""
+        r = _Reader(node, "calibration")
+        otc = r.per_role("otc", lambda p, role: p.number(role, 0.0, low_open=True))
+        sales = _Reader(r.sub("on_target_monthly").get("sales"),
+                        "calibration.on_target_monthly.sales")
+        return cls(otc=otc, on_target_revenue=sales.number("revenue", 0.0, low_open=True))
+
+
+@dataclass(frozen=True)
+class Params:
+    """Everything the firm reads, once, from a composed run config."""
+
+    seed: int
+    months: int
+    n_people: int
+    n_accounts: int
+    market: MarketParams
+    firm: FirmParams
+    org: OrgParams
+    process: ProcessParams
+    tiering: TieringParams
+    behavior: BehaviorParams
+    pay: PayReference
+    heads: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        heads = {}
+        for role in ROLES:
+            explicit = self.firm.n[role]
+            heads[role] = explicit if explicit is not None else round(
+                self.n_people * self.firm.share[role])
+            if heads[role] < 1:
+                raise ParamError(f"size.n_people: too small to staff role {role}; "
+                                 f"set firm.n_{role} ≥ 1 or a larger size")
+        object.__setattr__(self, "heads", heads)
+        if self.months < self.firm.burn_in + 12:
+            raise ParamError(f"months: must be ≥ firm.burn_in + 12 = {self.firm.burn_in + 12} "
+                             f"(metrics need one whole fiscal year after the burn-in), got "
+                             f"{self.months}")
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> Params:
+        """Read a run config given as plain containers (``sim.simulation.plain``)."""
+        size = _Reader(cfg.get("size"), "size")
+        market = MarketParams.from_config(cfg.get("market"))
+        return cls(
+            seed=integer(cfg.get("seed"), "seed", 0),
+            months=integer(cfg.get("months"), "months", 1),
+            n_people=size.integer("n_people", 1),
+            n_accounts=market.n_accounts or size.integer("n_accounts", 1),
+            market=market,
+            firm=FirmParams.from_config(cfg.get("firm")),
+            org=OrgParams.from_config(cfg.get("org")),
+            process=ProcessParams.from_config(cfg.get("process")),
+            tiering=TieringParams.from_config(cfg.get("tiering")),
+            behavior=BehaviorParams.from_config(cfg.get("behavior")),
+            pay=PayReference.from_config(cfg.get("calibration")),
+        )

@@ -1,0 +1,397 @@
+"""Payroll: measures, plans, pay and counterfactual pay (phase 5 of the month).
+
+Measures are credited per plan's event (booking, delivery or collection); every plan in force
+pays its members, and — for learning — says what each person *would* have been paid under each
+candidate (the counterfactual measures of :mod:`sim.firm.counterfactual`), what each AR would
+have been paid at each discount level and timing action, and what one more unit of an AR's
+revenue pays that AR (the marginal pay that moves SR/FR reference pay, M5). Only here are plans
+called; nothing here branches on which plan is in force — plans declare what they need
+(``crediting``, ``scope``, ``pool_level``, ``clawback``, ``budget_balanced``).
+
+Iron triangles with ``org.shared_pay`` pay their members one uncapped team scorecard instead of
+their own plans. The pay-raise policy (S6, M6) scales plans that pay only sales.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sim.firm.counterfactual import Deltas
+from sim.firm.fulfilment import Credited, Events
+from sim.firm.org import Org
+from sim.firm.params import HELP_TASKS, RND, ROLES, SALES, SUPPLY, Params
+from sim.plans import Groups, PeriodState, Plan, build_plan
+from sim.scheme import Scheme, build_scheme
+
+#: Measures every plan may read, per person and month.
+MEASURES = ("revenue", "margin", "profit", "team_revenue", "kpi", "help", "new_accounts")
+#: Each money measure and the credited amount it is made of: net revenue or margin. The one map
+#: of crediting, counterfactual changes and clawbacks.
+MONEY: tuple[tuple[str, str], ...] = (("revenue", "revenue"), ("margin", "margin"),
+                                      ("profit", "margin"), ("team_revenue", "revenue"))
+#: Candidate kinds whose measures payroll prices.
+KINDS = ("effort", "discount", "timing", "timing_next", "timing_zero", "probe", "probe_zero")
+TRIANGLE_PLAN = "_triangle"
+
+
+def _tiled(base: Mapping[str, np.ndarray], m: int, writable: tuple[str, ...]
+           ) -> dict[str, np.ndarray]:
+    """Every measure repeated over ``m`` candidates.
+
+    Copies for the ``writable`` measures that candidates change, read-only broadcast views (no
+    memory) for the rest.
+    """
+    return {k: (np.repeat(v[:, None], m, axis=1) if k in writable
+                else np.broadcast_to(v[:, None], (v.size, m))) for k, v in base.items()}
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Realised and candidate measures of the month.
+
+    Attributes:
+        realised: ``realised[event][measure]`` ``(N,)``.
+        candidates: ``candidates[kind][event][measure]`` ``(N, M)`` for the kinds of
+            :data:`KINDS` (effort: M = the largest K·G of any role); only for the crediting
+            events of plans in force.
+        n_effort: M, the effort candidates per seat.
+        n_discount: Discount levels an AR can choose.
+        n_timing: Timing actions an AR can choose.
+    """
+
+    realised: dict[str, dict[str, np.ndarray]]
+    candidates: dict[str, dict[str, dict[str, np.ndarray]]]
+    n_effort: int
+    n_discount: int
+    n_timing: int
+
+
+def measures(eff: list[np.ndarray], cand: list[np.ndarray], events: Events, deltas: Deltas,
+             new_accounts: np.ndarray, org: Org, used: set[str], n_discount: int, n_timing: int,
+             p: Params, rng: np.random.Generator) -> Measured:
+    """Realised and candidate measures per crediting event, over all people.
+
+    KPI output is own-KPI effort times productivity plus a shock drawn from ``rng`` (the same
+    shock under every candidate); ``help`` is effort on the role's helping tasks.
+    """
+    fp = p.firm
+    n = org.n
+    kpi = np.zeros(n)
+    help_ = np.zeros(n)
+    noise = fp.kpi_noise * rng.standard_normal(n)
+    m = max(c.shape[1] * c.shape[2] for c in cand)
+    kpi_c = np.repeat(kpi[:, None], m, axis=1)
+    help_c = np.zeros((n, m))
+    for r in range(4):
+        rows = org.idx[r]
+        tasks = fp.tasks[ROLES[r]]
+        flat = cand[r].reshape(rows.size, -1, len(tasks))
+        kg = flat.shape[1]
+        hidx = [tasks.index(x) for x in HELP_TASKS[r]]
+        help_[rows] = eff[r][:, hidx].sum(axis=1)
+        hc = flat[..., hidx].sum(axis=-1)
+        help_c[rows, :kg] = hc
+        help_c[rows, kg:] = help_[rows][:, None]
+        if r != SALES:
+            prod = fp.kpi_productivity[ROLES[r]]
+            own = tasks.index("own_kpi")
+            kpi[rows] = np.maximum(prod * eff[r][:, own] + noise[rows], 0.0)
+            kc = np.maximum(prod * flat[..., own] + noise[rows][:, None], 0.0)
+            kpi_c[rows, :kg] = kc
+            kpi_c[rows, kg:] = kpi[rows][:, None]
+    sales = org.idx[SALES]
+    realised: dict[str, dict[str, np.ndarray]] = {}
+    cands: dict[str, dict[str, dict[str, np.ndarray]]] = {kind: {} for kind in KINDS}
+    changed = tuple(key for key, _ in MONEY)
+    probe_amount = {"revenue": 1.0, "margin": p.market.run_rate_margin}
+    timing = {"timing": deltas.timing, "timing_next": deltas.timing_next}
+    for event in ("booking", "delivery", "collection"):
+        money = events.of(event)
+        base = {k: np.zeros(n) for k in MEASURES}
+        for key, src in MONEY:
+            base[key][sales] = getattr(money, src)
+        base["new_accounts"][sales] = new_accounts
+        base["kpi"], base["help"] = kpi, help_
+        realised[event] = base
+        if event not in used:
+            continue
+        ce = _tiled(base, m, changed)
+        ce["kpi"], ce["help"] = kpi_c, help_c
+        ks = deltas.sales["revenue"].shape[1]
+        for key, src in MONEY:
+            ce[key][sales, :ks] += deltas.sales[src]
+        for r in (RND, SUPPLY):
+            rows = org.idx[r]
+            d = deltas.support[ROLES[r]]
+            kg = d["profit"].shape[1]
+            ce["profit"][rows, :kg] += d["profit"]
+            ce["team_revenue"][rows, :kg] += d["team_revenue"]
+        cands["effort"][event] = ce
+        cd = _tiled(base, n_discount, changed)
+        for key, src in MONEY:
+            cd[key][sales] += deltas.discount[src]
+        cands["discount"][event] = cd
+        # One more unit of booked revenue (at the run-rate margin) for every AR: the marginal
+        # pay others' help earns them, which moves SR/FR reference pay (M5).
+        probe = {k: v[:, None].copy() for k, v in base.items()}
+        for key, src in MONEY:
+            probe[key][sales] += probe_amount[src]
+        cands["probe"][event] = probe
+        cands["probe_zero"][event] = {k: v[:, None] for k, v in base.items()}
+        for kind in ("timing", "timing_next", "timing_zero"):
+            ct = _tiled(base, n_timing, changed if kind != "timing_zero" else ())
+            if kind != "timing_zero":
+                for key, src in MONEY:
+                    ct[key][sales] += timing[kind][src]
+            cands[kind][event] = ct
+    return Measured(realised=realised, candidates=cands, n_effort=m, n_discount=n_discount,
+                    n_timing=n_timing)
+
+
+def clawed_back(ev: Mapping[str, np.ndarray], written_off: Credited, sales: np.ndarray
+                ) -> dict[str, np.ndarray]:
+    """Credited measures (``(N,)`` or candidates ``(N, M)``) net of this month's write-offs.
+
+    A write-off reverses a credit given earlier; it does not depend on this month's effort, so
+    realised and candidate measures lose the same amount.
+    """
+    out = dict(ev)
+    for key, src in MONEY:
+        v = out[key].copy()
+        wo = getattr(written_off, src)
+        v[sales] -= wo if v.ndim == 1 else wo[:, None]
+        out[key] = v
+    return out
+
+
+@dataclass(frozen=True)
+class Paid:
+    """What phase 5's pay made.
+
+    Attributes:
+        pay: This month's pay per seat ``(N,)`` (salary plus every plan's payout).
+        effort: Counterfactual pay per effort candidate ``(N, M)``.
+        discount: Counterfactual pay per discount level ``(N, G_discount)`` (ARs' rows).
+        timing_now: This month's pay per timing action ``(N, 4)`` (ARs' rows).
+        timing_next: Change in next month's pay per timing action ``(N, 4)``.
+        ar_marginal: Pay per unit of an AR's booked revenue, per AR ``(N_sales,)``.
+        next_features: Per plan that sets a decision state: the features after this month
+            under each effort candidate.
+    """
+
+    pay: np.ndarray
+    effort: np.ndarray
+    discount: np.ndarray
+    timing_now: np.ndarray
+    timing_next: np.ndarray
+    ar_marginal: np.ndarray
+    next_features: dict[str, tuple[np.ndarray, ...]]
+
+
+class Payroll:
+    """The plans in force, their period states and the logs of pooled pay.
+
+    Args:
+        scheme_cfg: The scheme's config (``scheme`` or ``rollout.scheme``).
+        org: Who sits where.
+        p: The firm's parameters.
+    """
+
+    def __init__(self, scheme_cfg: Mapping[str, Any], org: Org, p: Params) -> None:
+        self.org, self.p = org, p
+        # Per pooled plan and month: pay to each pool that has members (trap detection).
+        self.pool_log: dict[str, list[np.ndarray]] = {}
+        self.pool_log_start: dict[str, int] = {}  # month of each log's first entry
+        self.switch(scheme_cfg)
+
+    def switch(self, scheme_cfg: Mapping[str, Any]) -> None:
+        """Put a scheme in force: its plans and salaries, fresh pay periods starting now."""
+        self.scheme: Scheme = build_scheme(scheme_cfg)
+        self.plan_of_role: list[list[str]] = [list(self.scheme.roles[r].plans) for r in ROLES]
+        self.plans: dict[str, Plan] = dict(self.scheme.plans)
+        self.triangle: dict[str, Plan] = self._triangle_pay()
+        self.salary = np.array([self.scheme.roles[ROLES[r]].salary for r in self.org.role])
+        self.state: dict[str, PeriodState] = {name: plan.initial_state(self.org.n)
+                                              for name, plan in self.all_plans().items()}
+        self._groups: dict[str, tuple[np.ndarray, Groups]] | None = None
+
+    def _triangle_pay(self) -> dict[str, Plan]:
+        """Shared pay in triangles: members' variable pay becomes one team scorecard plan.
+
+        Budget-neutral at target: the per-member bonus is the mean on-target variable pay of the
+        triangle's roles (from the calibration reference), paid on team revenue, uncapped.
+        """
+        if self.org.n_triangles == 0 or not self.p.org.shared_pay:
+            return {}
+        ref = self.p.pay
+        var = [ref.otc[ROLES[r]] / 12 - self.scheme.roles[ROLES[r]].salary
+               for r in (SALES, RND, SUPPLY)]
+        return {TRIANGLE_PLAN: build_plan(
+            {"kind": "team_scorecard", "weights": {"team_revenue": 1.0},
+             "target": {"team_revenue": ref.on_target_revenue / 3}, "bonus": float(np.mean(var)),
+             "equal_share": 1.0, "contribution": {"help": 1.0}}, "org.shared_pay")}
+
+    def all_plans(self) -> dict[str, Plan]:
+        """Every plan in force: the scheme's and the triangle plan."""
+        return {**self.plans, **self.triangle}
+
+    def primary(self, r: int) -> Plan | None:
+        """Role ``r``'s first plan: the one that sets its people's decision state."""
+        names = self.plan_of_role[r]
+        return self.plans[names[0]] if names else None
+
+    def decision_space(self, r: int) -> dict[str, Any]:
+        """Decision-state bins of role ``r`` (``StateSpace`` keyword arguments)."""
+        plan = self.primary(r)
+        return plan.decision_space() if plan else {}
+
+    def decision_features(self, r: int) -> tuple[np.ndarray, ...] | None:
+        """(months left, attainment, target ratio) of every seat under role ``r``'s first plan."""
+        names = self.plan_of_role[r]
+        if not names:
+            return None
+        return self.plans[names[0]].decision_features(self.state[names[0]])
+
+    def crediting_events(self) -> set[str]:
+        """The events some plan in force credits at."""
+        return {plan.crediting for plan in self.all_plans().values()}
+
+    def groups(self) -> dict[str, tuple[np.ndarray, Groups]]:
+        """Members and pool groups of every plan in force (cached: the org is fixed)."""
+        if self._groups is not None:
+            return self._groups
+        org, out = self.org, {}
+        frontline = np.array([r == SALES for r in range(4)])
+        in_tri = (org.team >= 0) & bool(self.triangle)
+        alone = np.where(org.team >= 0, org.team, org.n_triangles + np.arange(org.n))
+        for name, plan in self.plans.items():
+            members = np.isin(org.role, [ROLES.index(r) for r in self.scheme.members(name)])
+            members &= ~in_tri
+            level = plan.pool_level
+            if level == "firm":
+                pool = np.zeros(org.n, dtype=np.intp)
+            elif level == "unit":
+                pool = org.role.astype(np.intp)
+            else:  # a team: the triangle, else each person alone
+                pool = alone
+            out[name] = (members, Groups(pool=pool, unit=org.role.astype(np.intp),
+                                         frontline=frontline, score=np.ones(4), active=members))
+        for name in self.triangle:
+            n_pools = int(alone.max()) + 1
+            out[name] = (in_tri.copy(), Groups(
+                pool=alone, unit=alone.copy(), frontline=np.ones(n_pools, bool),
+                score=np.ones(n_pools), active=in_tri.copy()))
+        self._groups = out
+        return out
+
+    def _counterfactual(self, plan: Plan, ev: dict[str, np.ndarray],
+                        cand: dict[str, np.ndarray], state: PeriodState, g: Groups,
+                        rows: np.ndarray, ratchet: bool = False) -> np.ndarray:
+        """Counterfactual pay of ``rows`` under their candidates, ``(len(rows), M)``.
+
+        A plan that reads one's own measures alone is evaluated on those rows only (the bulk of
+        the month's work otherwise); a pooled plan needs everyone's measures. ``ratchet`` adds
+        the value of the candidate's effect on next period's target.
+        """
+        groups: Groups | None = g
+        if plan.scope == "individual":  # it reads only its own measures of these rows
+            ev = {k: ev[k][rows] for k in plan.measures}
+            cand = {k: cand[k][rows] for k in plan.measures}
+            state, groups = state.rows(rows), None
+        out = plan.counterfactual(ev, cand, state, groups)
+        if ratchet:
+            out = out + plan.next_period_value(ev, cand, state, groups,
+                                               self.p.behavior.ratchet_discount)
+        return out if plan.scope == "individual" else out[rows]
+
+    def pay(self, measured: Measured, events: Events, features_for: set[str], month: int
+            ) -> Paid:
+        """This month's pay, and counterfactual pay for every candidate kind.
+
+        Args:
+            measured: The month's realised and candidate measures.
+            events: The month's credits (for clawbacks of write-offs).
+            features_for: Plans whose next decision features the learners need.
+            month: The month (for the pooled-pay logs).
+        """
+        org = self.org
+        realised, cands = measured.realised, measured.candidates
+        groups = self.groups()
+        m, gd, gt = measured.n_effort, measured.n_discount, measured.n_timing
+        pay = self.salary.copy()
+        cf = np.repeat(self.salary[:, None], m, axis=1)
+        cfd = np.repeat(self.salary[:, None], gd, axis=1)
+        t_now = np.repeat(self.salary[:, None], gt, axis=1)
+        marginal = np.zeros(org.n)
+        t_next = np.zeros((org.n, gt))
+        next_features: dict[str, tuple[np.ndarray, ...]] = {}
+        sales = org.idx[SALES]
+        for name, plan in self.all_plans().items():
+            members, g = groups[name]
+            ev = realised[plan.crediting]
+            cand = {kind: cands[kind][plan.crediting] for kind in cands}
+            if plan.clawback and plan.crediting != "collection":
+                ev = clawed_back(ev, events.written_off, sales)
+                cand = {kind: clawed_back(c, events.written_off, sales)
+                        for kind, c in cand.items()}
+            before = self.state[name]
+            p, after = plan.pay(ev, before, g)
+            everyone = np.flatnonzero(members)
+            ars = np.flatnonzero(members & (org.role == SALES))
+            # Counterfactual pay is needed for members only, and for discount, timing and the
+            # probe for member ARs only.
+            c = self._counterfactual(plan, ev, cand["effort"], before, g, everyone, ratchet=True)
+            c_d = self._counterfactual(plan, ev, cand["discount"], before, g, ars)
+            c_t = self._counterfactual(plan, ev, cand["timing"], before, g, ars)
+            c_p = (self._counterfactual(plan, ev, cand["probe"], before, g, ars)
+                   - self._counterfactual(plan, ev, cand["probe_zero"], before, g, ars))[:, 0]
+            if name in features_for:
+                next_features[name] = plan.next_features(before, cand["effort"])
+            self.state[name] = after
+            pay += np.where(members, p, 0.0)
+            if plan.budget_balanced:
+                sums = np.bincount(g.pool, weights=np.where(members, p, 0.0),
+                                   minlength=int(g.pool.max()) + 1)
+                has = np.bincount(g.pool, weights=members.astype(float),
+                                  minlength=sums.size) > 0
+                self.pool_log_start.setdefault(name, month)
+                self.pool_log.setdefault(name, []).append(sums[has])
+            cf[everyone] += c
+            cfd[ars] += c_d
+            # Next month's pay, with this month's measures standing in for next month's.
+            c_n = (self._counterfactual(plan, ev, cand["timing_next"], after, g, ars)
+                   - self._counterfactual(plan, ev, cand["timing_zero"], after, g, ars))
+            t_now[ars] += c_t
+            marginal[ars] += c_p
+            t_next[ars] += c_n
+        return Paid(pay=pay, effort=cf, discount=cfd, timing_now=t_now, timing_next=t_next,
+                    ar_marginal=marginal[sales], next_features=next_features)
+
+    def raise_rates(self, pay_smooth: np.ndarray | None, outside: np.ndarray) -> bool:
+        """Raise sales pay at fiscal year end when too many ARs earn below their outside option.
+
+        The stated, switchable policy of S6 ("press the firm to raise commission rates", M6):
+        with ``firm.rate_raise.enabled``, if at least ``trigger`` of the ARs' smoothed pay is below
+        their outside option, every plan that pays only sales is replaced by the same plan paying
+        ``1 + step`` times as much (:meth:`sim.plans.Plan.scaled`). Plans shared with other roles
+        are left alone.
+
+        Returns:
+            Whether a plan was raised.
+        """
+        policy = self.p.firm.rate_raise
+        if not policy.enabled or pay_smooth is None:
+            return False
+        sales = self.org.idx[SALES]
+        below = float((pay_smooth[sales] < outside[sales]).mean())
+        if below < policy.trigger:
+            return False
+        factor = 1.0 + policy.step
+        raised = [name for name in self.plans if self.scheme.members(name) == ("sales",)]
+        for name in raised:
+            self.plans[name] = self.plans[name].scaled(factor)
+        return bool(raised)  # a firm whose sales share every plan with others has nothing to raise
