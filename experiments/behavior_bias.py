@@ -23,7 +23,7 @@ import numpy as np
 from scipy import stats
 
 from sim.config import load_config
-from sim.theory_checks import TheorySettings, _learn_seeds, _pool_plan, mean_ci
+from sim.theory_checks import TheorySettings, learn_seeds, mean_ci, pool_plan
 
 
 def truncated_logit_bias(target: float, tau: float, cost: float, budget: float) -> float:
@@ -45,7 +45,7 @@ def main() -> None:
     rows = []
     for lam in (20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0):
         st = dataclasses.replace(base, learner=dataclasses.replace(base.learner, precision=lam))
-        e = _learn_seeds(st, f"bias λ={lam}", _pool_plan(v, 1.0), st.space(["output"], [[c]]),
+        e = learn_seeds(st, f"bias λ={lam}", pool_plan(v, 1.0), st.space(["output"], [[c]]),
                          n_people=24, team_size=n)[:, 0]
         mean, half = mean_ci(e)
         derived = truncated_logit_bias(target, 1.0 / lam, c, st.budget)

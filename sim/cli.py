@@ -166,7 +166,8 @@ def _claim_sweep_dir(sweep_dir: Path, points: list[list[str]], resumable: bool =
     Returns:
         An error message, or ``""`` when the sweep may run.
     """
-    from sim.report.aggregate import JOB_MARKER, _atomic_write, job_dirs
+    from sim.report.aggregate import JOB_MARKER, job_dirs
+    from sim.results import atomic_write
 
     design = [[o for o in p if not o.lstrip("+~").startswith("debug")] for p in points]
     manifest = {"design_points": design}
@@ -189,7 +190,7 @@ def _claim_sweep_dir(sweep_dir: Path, points: list[list[str]], resumable: bool =
     if sweep_dir.is_dir() and any(sweep_dir.iterdir()):
         return f"{sweep_dir} already holds other files; choose a new folder"
     sweep_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, json.dumps(manifest, indent=2) + "\n")
+    atomic_write(path, json.dumps(manifest, indent=2) + "\n")
     return ""
 
 

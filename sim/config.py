@@ -78,6 +78,11 @@ def load_config(overrides: Sequence[str] = (), config_name: str = "config",
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
+    for o in overrides:
+        key, _, value = o.partition("=")
+        if value.strip() == "{}" and not key.startswith(("+", "~", "hydra")):
+            raise ConfigError(f"{key}: ={{}} changes nothing (a mapping on the command line is "
+                              f"merged into the preset's); remove an entry with ~{key}.<name>")
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):

@@ -51,3 +51,13 @@ def publish(tmp: Path, final: Path) -> Path:
         tmp.chmod(0o755)  # mkdtemp makes it private; results are for everyone
         os.replace(tmp, target)
         return target
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary name in the same folder and a rename.
+
+    A reader sees the old file or the whole new one, never a half-written one.
+    """
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

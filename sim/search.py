@@ -63,7 +63,7 @@ def trial_dir(spec: Mapping[str, Any]) -> Path:
 def record_trial(spec: Mapping[str, Any], params: Sequence[str], rows: list[dict[str, Any]]
                  ) -> float:
     """Score a finished trial, keep its record, return the penalised objective."""
-    from sim.report.aggregate import _atomic_write
+    from sim.results import atomic_write
 
     ok = [r for r in rows if r.get("status") == "ok"]
     if not ok:
@@ -75,11 +75,11 @@ def record_trial(spec: Mapping[str, Any], params: Sequence[str], rows: list[dict
     key = hashlib.sha256("\n".join(sorted(params)).encode()).hexdigest()[:16]
     record = {"params": sorted(params), "means": means, "value": value, "feasible": feasible,
               "replications": len(ok)}
-    _atomic_write(folder / f"{key}.json", json.dumps(record, indent=2) + "\n")
+    atomic_write(folder / f"{key}.json", json.dumps(record, indent=2) + "\n")
     return value
 
 
-def _pareto(points: np.ndarray) -> np.ndarray:
+def pareto_front(points: np.ndarray) -> np.ndarray:
     """Indices of the points no other point beats on both coordinates (maximising both)."""
     keep = []
     for i, p in enumerate(points):
@@ -101,7 +101,7 @@ def finish(sweep: Path, cfg: Mapping[str, Any], base_overrides: Sequence[str],
     """
     from sim.config import load_config
     from sim.experiment import metrics_at_seeds, replication_seeds
-    from sim.report.aggregate import _atomic_write
+    from sim.results import atomic_write
     from sim.simulation import plain
     from sim.stats import paired
 
@@ -139,7 +139,7 @@ def finish(sweep: Path, cfg: Mapping[str, Any], base_overrides: Sequence[str],
               "difference": {"metric": keys[k_obj], "mean": diff.diff, "ci_low": diff.low,
                              "ci_high": diff.high, "n": diff.n},
               "beats_best_preset": beats}
-    _atomic_write(sweep / "search.json", json.dumps(result, indent=2, default=float) + "\n")
+    atomic_write(sweep / "search.json", json.dumps(result, indent=2, default=float) + "\n")
     _write_best_plan(sweep, [*base, *best["params"]], spec)
     fig = _figure(sweep, records, spec)
     _report(sweep, spec, result, keys, fig, base)
@@ -151,7 +151,7 @@ def _write_best_plan(sweep: Path, overrides: Sequence[str], spec: Mapping[str, A
     import yaml
 
     from sim.config import load_config
-    from sim.report.aggregate import _atomic_write
+    from sim.results import atomic_write
 
     c = load_config(list(overrides))
     from omegaconf import OmegaConf
@@ -163,7 +163,7 @@ def _write_best_plan(sweep: Path, overrides: Sequence[str], spec: Mapping[str, A
             f"{' '.join(o for o in overrides if 'search' in o)}); copy into configs/scheme/ "
             f"as {scheme['name']}.yaml to use it (scheme={scheme['name']}).\n"
             + yaml.safe_dump(scheme, sort_keys=False))
-    _atomic_write(sweep / "best_plan.yaml", text)
+    atomic_write(sweep / "best_plan.yaml", text)
 
 
 def _figure(sweep: Path, records: list[dict[str, Any]], spec: Mapping[str, Any]) -> str:
@@ -184,7 +184,7 @@ def _figure(sweep: Path, records: list[dict[str, Any]], spec: Mapping[str, Any])
     ax.scatter(pts[feas, 0], pts[feas, 1], color=fg._color(1), label="feasible trials")
     if within.any():
         idx = np.flatnonzero(within)
-        front = idx[_pareto(pts[within])]
+        front = idx[pareto_front(pts[within])]
         order = front[np.argsort(pts[front, 0])]
         ax.plot(pts[order, 0], pts[order, 1], color=fg._color(2), marker="o",
                 label="Pareto front within the caps")
@@ -201,7 +201,7 @@ def _figure(sweep: Path, records: list[dict[str, Any]], spec: Mapping[str, Any])
 
 def _report(sweep: Path, spec: Mapping[str, Any], result: Mapping[str, Any], keys: list[str],
             figure: str, base: Sequence[str]) -> None:
-    from sim.report.aggregate import _atomic_write
+    from sim.results import atomic_write
 
     d = result["difference"]
     best = result["best_trial"]
@@ -233,7 +233,7 @@ def _report(sweep: Path, spec: Mapping[str, Any], result: Mapping[str, Any], key
     lines += ["", "The plan as a file: `best_plan.yaml`.", "",
               "## Trials", "", f"![trials]({figure})", ""]
     md = "\n".join(lines) + "\n"
-    _atomic_write(sweep / "search_report.md", md)
+    atomic_write(sweep / "search_report.md", md)
     png = base64.b64encode((sweep / figure).read_bytes()).decode()
     body = []
     for line in lines:
@@ -254,4 +254,4 @@ def _report(sweep: Path, spec: Mapping[str, Any], result: Mapping[str, Any], key
     page = ("<!doctype html><meta charset='utf-8'><title>Plan search</title>"
             + "".join(body).replace("</p><tr>", "</p><table border='1'><tr>")
             .replace("</tr><p>", "</tr></table><p>").replace("</tr><h2>", "</tr></table><h2>"))
-    _atomic_write(sweep / "search_report.html", page)
+    atomic_write(sweep / "search_report.html", page)

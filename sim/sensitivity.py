@@ -268,7 +268,8 @@ def run_study(cfg: Mapping[str, Any], out: Path, workers: int | None = None,
 def _write(out: Path, study: Study, x: np.ndarray, y: np.ndarray,
            indices: Mapping[str, Mapping[str, Mapping[str, np.ndarray]]],
            rank: Mapping[str, Mapping[str, float]]) -> None:
-    from sim.report.aggregate import _atomic_write, rows_to_csv
+    from sim.report.aggregate import rows_to_csv
+    from sim.results import atomic_write
 
     rows = []
     for s, scheme in enumerate(study.schemes):
@@ -276,21 +277,21 @@ def _write(out: Path, study: Study, x: np.ndarray, y: np.ndarray,
             rows.append({"sample": i, "scheme": scheme,
                          **{k: float(v) for k, v in zip(study.parameters, point, strict=True)},
                          **{o: float(y[s, i, k]) for k, o in enumerate(study.outputs)}})
-    _atomic_write(out / "samples.csv", rows_to_csv(rows))
+    atomic_write(out / "samples.csv", rows_to_csv(rows))
     irows = []
     for scheme, per_output in indices.items():
         for output, ind in per_output.items():
             for j, name in enumerate(study.parameters):
                 irows.append({"scheme": scheme, "output": output, "parameter": name,
                               **{k: float(v[j]) for k, v in ind.items()}})
-    _atomic_write(out / "indices.csv", rows_to_csv(irows))
+    atomic_write(out / "indices.csv", rows_to_csv(irows))
     summary = {"method": study.method, "n": study.n, "points": int(x.shape[0]),
                "runs": int(x.shape[0]) * len(study.schemes) * study.replications,
                "replications": study.replications, "seed": study.seed,
                "parameters": {k: list(v) for k, v in study.parameters.items()},
                "outputs": list(study.outputs), "schemes": list(study.schemes),
                "ranking": rank}
-    _atomic_write(out / "sensitivity.json", json.dumps(summary, indent=2) + "\n")
+    atomic_write(out / "sensitivity.json", json.dumps(summary, indent=2) + "\n")
     figure = _figure(out, study, indices)
     _report(out, study, summary, irows, figure)
 
@@ -327,7 +328,7 @@ def _figure(out: Path, study: Study,
 
 def _report(out: Path, study: Study, summary: Mapping[str, Any], irows: list[dict[str, Any]],
             figure: str) -> None:
-    from sim.report.aggregate import _atomic_write
+    from sim.results import atomic_write
 
     key = "ST" if study.method == "sobol" else "mu_star"
     lines = [f"# Sensitivity analysis ({study.method})", "",
@@ -354,7 +355,7 @@ def _report(out: Path, study: Study, summary: Mapping[str, Any], irows: list[dic
         for o, r in summary["ranking"].items():
             lines.append(f"| {o} | {r['share']:.2f} | [{r['ci_low']:.2f}, {r['ci_high']:.2f}] |")
     md = "\n".join(lines) + "\n"
-    _atomic_write(out / "report.md", md)
+    atomic_write(out / "report.md", md)
     png = (out / "figures" / figure).read_bytes()
     body = "".join(f"<p>{html.escape(line)}</p>" if line and not line.startswith(("|", "#", "!"))
                    else "" for line in lines)
@@ -365,7 +366,7 @@ def _report(out: Path, study: Study, summary: Mapping[str, Any], irows: list[dic
             f"<h1>Sensitivity analysis ({html.escape(study.method)})</h1>{body}"
             f"<img alt='indices' style='max-width:100%' src='data:image/png;base64,"
             f"{base64.b64encode(png).decode()}'><table border='1'>{table}</table>")
-    _atomic_write(out / "report.html", page)
+    atomic_write(out / "report.html", page)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -138,7 +138,7 @@ def mean_ci(values: np.ndarray) -> tuple[float, float]:
     return float(values.mean()), float(half)
 
 
-def _learn_seeds(
+def learn_seeds(
     st: TheorySettings,
     name: str,
     plan: Plan,
@@ -195,13 +195,14 @@ def check_piece_rate(st: TheorySettings) -> list[CheckResult]:
         for c in (0.5, 1.0, 2.0):
             point = f"β={beta} c={c}"
             plan = build_plan({"kind": "commission", "measure": "output", "rate": beta})
-            e = _learn_seeds(st, f"piece_rate {point}", plan, st.space(["output"], [[c]]),
-                             n_people=10)
+            e = learn_seeds(st, f"piece_rate {point}", plan, st.space(["output"], [[c]]),
+                            n_people=10)
             out.append(_point("piece_rate", point, "effort", beta / c, e[:, 0], 0.02))
     return out
 
 
-def _pool_plan(coef: float, equal_share: float) -> Plan:
+def pool_plan(coef: float, equal_share: float) -> Plan:
+    """A team gain-sharing pool on output: coefficient ``coef``, a share λ split equally."""
     return build_plan(
         {
             "kind": "gain_sharing",
@@ -220,7 +221,7 @@ def check_holmstrom(st: TheorySettings) -> list[CheckResult]:
     out = []
     for n in (1, 2, 3, 6):
         point = f"n={n} v={v} c={c}"
-        e = _learn_seeds(st, f"holmstrom {point}", _pool_plan(v, 1.0),
+        e = learn_seeds(st, f"holmstrom {point}", pool_plan(v, 1.0),
                          st.space(["output"], [[c]]), n_people=24, team_size=n)[:, 0]
         out.append(_point("holmstrom", point, "effort", v / (n * c), e, 0.02))
         welfare = (v * e - 0.5 * c * e**2) / (v**2 / (2 * c))
@@ -234,7 +235,7 @@ def check_contribution(st: TheorySettings) -> list[CheckResult]:
     out = []
     for lam in (0.0, 0.25, 0.5, 0.75, 1.0):
         point = f"λ={lam} n={n} k={k}"
-        e = _learn_seeds(st, f"contribution {point}", _pool_plan(k * v, lam),
+        e = learn_seeds(st, f"contribution {point}", pool_plan(k * v, lam),
                          st.space(["output"], [[c]]), n_people=24, team_size=n)[:, 0]
         target = k * v * (lam / n + 1 - lam) / c
         out.append(_point("contribution", point, "effort", target, e, 0.02))
@@ -249,7 +250,7 @@ def check_multitask_substitutes(st: TheorySettings) -> list[CheckResult]:
         point = f"β₁={beta} c={c}"
         plan = build_plan({"kind": "commission", "measure": "sell", "rate": beta})
         space = st.space(["sell", "help"], [[c, c], [c, c]])
-        e = _learn_seeds(st, f"multitask_substitutes {point}", plan, space, n_people=10)
+        e = learn_seeds(st, f"multitask_substitutes {point}", plan, space, n_people=10)
         floor = min(1.0 / (lam * beta), 0.02 * st.budget)
         # Target 0 with an absolute tolerance: the derived logit floor (and 2 % of the budget).
         out.append(_point("multitask_substitutes", point, "help effort", 0.0, e[:, 1], 0.0,
@@ -272,7 +273,7 @@ def check_multitask_slope(st: TheorySettings) -> list[CheckResult]:
         point = f"β₁={beta}"
         plan = build_plan({"kind": "commission", "measure": "sell", "rate": float(beta)})
         space = st.space(["sell", "help"], cost, a)
-        e = _learn_seeds(st, f"multitask_slope {point}", plan, space, n_people=10)
+        e = learn_seeds(st, f"multitask_slope {point}", plan, space, n_people=10)
         per_beta.append(e[:, 1])
         target = np.linalg.solve(cost, np.array([beta, 0.0]) + a)
         out.append(_point("multitask_slope", point, "help effort", target[1], e[:, 1], 0.02))
@@ -331,7 +332,7 @@ def check_quota(st: TheorySettings) -> list[CheckResult]:
     def learned(q: float) -> np.ndarray:
         plan = build_plan({"kind": "quota_bonus", "measure": "output", "quota": q,
                            "bonus": QUOTA_BONUS})
-        return _learn_seeds(st, f"quota Q={q:.4f}", plan, space, n_people=30,
+        return learn_seeds(st, f"quota Q={q:.4f}", plan, space, n_people=30,
                             sigma=QUOTA_SIGMA, baseline=0.0)[:, 0]
 
     for share in (0.4, 0.6, 0.8, 0.88, 1.12, 1.3):

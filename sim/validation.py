@@ -299,7 +299,7 @@ def _cap_binding(d: Mapping[str, np.ndarray], plan: Mapping[str, Any], years: li
     return math.nan
 
 
-def _firm_task(task: tuple[Mapping[str, Any], int]) -> dict[str, float]:
+def firm_task(task: tuple[Mapping[str, Any], int]) -> dict[str, float]:
     """Run one arm at one seed in a worker and reduce it to :func:`firm_stats`."""
     import copy
     import logging
@@ -687,7 +687,7 @@ def run_preset(name: str, settings: Settings, pool: Any, figures: Path
     arms = _arm_configs(name, v, settings.quick)
     seeds = replication_seeds(int(cfg["seed"]), n)
     tasks = [(c, s) for c in arms.values() for s in seeds]
-    out = mapper(_firm_task, tasks)
+    out = mapper(firm_task, tasks)
     rows: dict[str, dict[str, np.ndarray]] = {}
     for k, arm in enumerate(arms):
         chunk = out[k * n:(k + 1) * n]

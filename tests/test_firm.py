@@ -79,7 +79,8 @@ def test_ledger_identities(variant):
 @pytest.mark.parametrize("org", ["silo", "iron_triangle"])
 @pytest.mark.parametrize("tiering", ["by_unit", "company"])
 def test_every_design_runs_and_metrics_are_finite(scheme, org, tiering):
-    m = run(small(f"scheme={scheme}", f"org={org}", f"tiering={tiering}", "months=14", "firm.burn_in=2")).metrics
+    m = run(small(f"scheme={scheme}", f"org={org}", f"tiering={tiering}", "months=14",
+                  "firm.burn_in=2")).metrics
     bad = {k: v for k, v in m.items() if not np.isfinite(v)}
     assert not bad
     assert 0 <= m["collaboration_index"] <= 1 and 0 <= m["win_rate"] <= 1

@@ -167,7 +167,8 @@ def test_rollout_switches_plans_at_its_month_and_not_before():
     stay = firm_after()
     switch = firm_after("rollout.month=18", "+scheme@rollout.scheme=gain_sharing")
     assert switch.payroll.scheme.name == "gain_sharing" and stay.payroll.scheme.name == "commission"
-    assert switch.record.pay_log[17].tolist() == stay.record.pay_log[17].tolist()  # same world before
+    # the same world before the switch
+    assert switch.record.pay_log[17].tolist() == stay.record.pay_log[17].tolist()
     assert switch.record.pay_log[18].tolist() != stay.record.pay_log[18].tolist()
     m = run(load_config([*SMALL, "rollout.month=18", "+scheme@rollout.scheme=gain_sharing"])
             ).metrics

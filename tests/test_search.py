@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from sim.search import _pareto, objective
+from sim.search import objective, pareto_front
 
 SPEC = {"objective": "operating_profit", "floor": {"collaboration_index": 0.8},
         "caps": {"comp_cost": 100.0, "attrition_rate": 0.1}, "penalty": 1000.0}
@@ -34,7 +34,7 @@ def test_pareto_front_by_hand():
     pts = [[0.9, 10.0], [0.8, 12.0], [0.7, 11.0], [0.9, 9.0], [0.6, 12.0]]
     import numpy as np
 
-    assert sorted(_pareto(np.array(pts)).tolist()) == [0, 1]
+    assert sorted(pareto_front(np.array(pts)).tolist()) == [0, 1]
 
 
 def _search(tmp: Path, name: str) -> subprocess.CompletedProcess[str]:

@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 from sim.experiment import replication_seeds
-from sim.validation import _firm_task, load_preset
+from sim.validation import firm_task, load_preset
 
 PILOT_ROOT = 777  # not the preset's seed (2011): pilot and validation seeds never coincide
 
@@ -25,7 +25,7 @@ PILOT_ROOT = 777  # not the preset's seed (2011): pilot and validation seeds nev
 def comp_cost(pool: ProcessPoolExecutor, overrides: list[str], seeds: list[int]) -> float:
     """Mean firm compensation cost per year of the preset with ``overrides`` over ``seeds``."""
     cfg = load_preset("misra_nair", overrides)
-    return float(np.mean([r["comp_cost"] for r in pool.map(_firm_task,
+    return float(np.mean([r["comp_cost"] for r in pool.map(firm_task,
                                                            [(cfg, s) for s in seeds])]))
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -152,6 +152,21 @@ class _Reader:
             raise ParamError(f"{self.key(sorted(extra)[0])}: no such setting; allowed: {allowed}")
 
 
+def _spec(read: str, *args: Any, **kwargs: Any) -> Any:
+    """A field read by ``_Reader.<read>(name, *args, **kwargs)``: its range, where declared."""
+    return field(metadata={"read": (read, args, kwargs)})
+
+
+def _read_fields(cls: type, r: _Reader) -> dict[str, Any]:
+    """Every field of ``cls`` declared with :func:`_spec`, read and checked."""
+    out = {}
+    for f in fields(cls):
+        if "read" in f.metadata:
+            read, args, kwargs = f.metadata["read"]
+            out[f.name] = getattr(r, read)(f.name, *args, **kwargs)
+    return out
+
+
 # -- the groups -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -205,53 +220,53 @@ class MarketParams:
     Units: thousands per month, months, shares. Ranges are checked by :meth:`from_config`.
     """
 
-    n_accounts: int | None
-    prospect_share: float
-    wallet_log_mean: float
-    wallet_log_sd: float
-    relationship_start: float
-    relationship_decay: float
-    relationship_gain: float
-    attention_fixed_cost: float
-    competitor_persistence: float
-    competitor_noise: float
-    competitor_sd: float
-    satisfaction_start: float
-    deal_rate: float
-    deal_months_mean: float
     lines: dict[str, Line]
-    need_prob: float
-    sr_need: float
-    fr_need: float
-    strategic_needs_sr: bool
-    complementary_fit: bool
-    handoff: float
-    unit_view_spread: float
     gates: dict[str, Gate]
-    max_discount: float
-    timing_control: float
-    pull_discount: float
-    slip_loss: float
-    volume_productivity: float
-    volume_exponent: float
-    run_rate_margin: float
-    hunting_rate: float
-    hunting_lag: int
-    hunted_relationship: float
-    delivery_lead: int
-    delivery_capacity: float
-    on_time_floor: float
-    on_time_satisfaction: float
-    complaint_satisfaction: float
-    complaint_relationship: float
-    collection_delay: int
-    slow_pay_relationship: float
-    slow_pay_delay: int
-    write_off_relationship: float
-    write_off_prob: float
-    opex_per_head: float
     shock: Shock
     tender: Tender
+    n_accounts: int | None = _spec("optional_integer", 1)
+    prospect_share: float = _spec("share")
+    wallet_log_mean: float = _spec("number")
+    wallet_log_sd: float = _spec("number", 0.0)
+    relationship_start: float = _spec("share")
+    relationship_decay: float = _spec("share")
+    relationship_gain: float = _spec("number", 0.0)
+    attention_fixed_cost: float = _spec("number", 0.0)
+    competitor_persistence: float = _spec("share")
+    competitor_noise: float = _spec("number", 0.0)
+    competitor_sd: float = _spec("number", 0.0)
+    satisfaction_start: float = _spec("share")
+    deal_rate: float = _spec("share")
+    deal_months_mean: float = _spec("number", 0.0, low_open=True)
+    need_prob: float = _spec("share")
+    sr_need: float = _spec("number", 0.0)
+    fr_need: float = _spec("number", 0.0)
+    strategic_needs_sr: bool = _spec("boolean")
+    complementary_fit: bool = _spec("boolean")
+    handoff: float = _spec("share")
+    unit_view_spread: float = _spec("number", 0.0)
+    max_discount: float = _spec("share", low_open=True)
+    timing_control: float = _spec("share")
+    pull_discount: float = _spec("share")
+    slip_loss: float = _spec("share")
+    volume_productivity: float = _spec("number", 0.0)
+    volume_exponent: float = _spec("number", 0.0, low_open=True)
+    run_rate_margin: float = _spec("share")
+    hunting_rate: float = _spec("number", 0.0)
+    hunting_lag: int = _spec("integer", 1)
+    hunted_relationship: float = _spec("share")
+    delivery_lead: int = _spec("integer", 0)
+    delivery_capacity: float = _spec("number", 0.0)
+    on_time_floor: float = _spec("share")
+    on_time_satisfaction: float = _spec("share")
+    complaint_satisfaction: float = _spec("share")
+    complaint_relationship: float = _spec("share")
+    collection_delay: int = _spec("integer", 0)
+    slow_pay_relationship: float = _spec("share")
+    slow_pay_delay: int = _spec("integer", 0)
+    write_off_relationship: float = _spec("share")
+    write_off_prob: float = _spec("share")
+    opex_per_head: float = _spec("number", 0.0)
 
     @classmethod
     def from_config(cls, node: Any) -> MarketParams:
@@ -282,55 +297,7 @@ class MarketParams:
                         value_months=td.number("value_months", 0.0, low_open=True),
                         competitor=td.number("competitor"))
         td.done()
-        out = cls(
-            n_accounts=r.optional_integer("n_accounts", 1),
-            prospect_share=r.share("prospect_share"),
-            wallet_log_mean=r.number("wallet_log_mean"),
-            wallet_log_sd=r.number("wallet_log_sd", 0.0),
-            relationship_start=r.share("relationship_start"),
-            relationship_decay=r.share("relationship_decay"),
-            relationship_gain=r.number("relationship_gain", 0.0),
-            attention_fixed_cost=r.number("attention_fixed_cost", 0.0),
-            competitor_persistence=r.share("competitor_persistence"),
-            competitor_noise=r.number("competitor_noise", 0.0),
-            competitor_sd=r.number("competitor_sd", 0.0),
-            satisfaction_start=r.share("satisfaction_start"),
-            deal_rate=r.share("deal_rate"),
-            deal_months_mean=r.number("deal_months_mean", 0.0, low_open=True),
-            lines=lines,
-            need_prob=r.share("need_prob"),
-            sr_need=r.number("sr_need", 0.0),
-            fr_need=r.number("fr_need", 0.0),
-            strategic_needs_sr=r.boolean("strategic_needs_sr"),
-            complementary_fit=r.boolean("complementary_fit"),
-            handoff=r.share("handoff"),
-            unit_view_spread=r.number("unit_view_spread", 0.0),
-            gates=gates,
-            max_discount=r.share("max_discount", low_open=True),
-            timing_control=r.share("timing_control"),
-            pull_discount=r.share("pull_discount"),
-            slip_loss=r.share("slip_loss"),
-            volume_productivity=r.number("volume_productivity", 0.0),
-            volume_exponent=r.number("volume_exponent", 0.0, low_open=True),
-            run_rate_margin=r.share("run_rate_margin"),
-            hunting_rate=r.number("hunting_rate", 0.0),
-            hunting_lag=r.integer("hunting_lag", 1),
-            hunted_relationship=r.share("hunted_relationship"),
-            delivery_lead=r.integer("delivery_lead", 0),
-            delivery_capacity=r.number("delivery_capacity", 0.0),
-            on_time_floor=r.share("on_time_floor"),
-            on_time_satisfaction=r.share("on_time_satisfaction"),
-            complaint_satisfaction=r.share("complaint_satisfaction"),
-            complaint_relationship=r.share("complaint_relationship"),
-            collection_delay=r.integer("collection_delay", 0),
-            slow_pay_relationship=r.share("slow_pay_relationship"),
-            slow_pay_delay=r.integer("slow_pay_delay", 0),
-            write_off_relationship=r.share("write_off_relationship"),
-            write_off_prob=r.share("write_off_prob"),
-            opex_per_head=r.number("opex_per_head", 0.0),
-            shock=shock,
-            tender=tender,
-        )
+        out = cls(**_read_fields(cls, r), lines=lines, gates=gates, shock=shock, tender=tender)
         r.done()
         return out
 
@@ -362,27 +329,27 @@ class FirmParams:
     n: dict[str, int | None]
     tasks: dict[str, tuple[str, ...]]
     prior: dict[str, dict[str, float]]
-    prior_level: float
-    cost: float
-    substitution: float
     intrinsic: dict[str, dict[str, float]]
-    intrinsic_spread: float
-    envy: float
-    guilt: float
-    outside_option_share: float
-    quit_base: float
-    quit_slope: float
-    pay_smoothing: float
-    leaver_relationship_kept: float
     rate_raise: RateRaise
     kpi_productivity: dict[str, float]
-    kpi_noise: float
-    strategic_effort_need: float
-    coordination_need: float
-    knowledge_retention: float
-    fit_base: float
-    fit_knowledge: float
-    burn_in: int
+    prior_level: float = _spec("share", low_open=True)
+    cost: float = _spec("number", 0.0, low_open=True)
+    substitution: float = _spec("share")
+    intrinsic_spread: float = _spec("number", 0.0)
+    envy: float = _spec("number", 0.0)
+    guilt: float = _spec("number", 0.0)
+    outside_option_share: float = _spec("number", 0.0, low_open=True)
+    quit_base: float = _spec("share")
+    quit_slope: float = _spec("number", 0.0)
+    pay_smoothing: float = _spec("share", low_open=True)
+    leaver_relationship_kept: float = _spec("share")
+    kpi_noise: float = _spec("number", 0.0)
+    strategic_effort_need: float = _spec("number", 0.0, low_open=True)
+    coordination_need: float = _spec("number", 0.0, low_open=True)
+    knowledge_retention: float = _spec("share")
+    fit_base: float = _spec("share")
+    fit_knowledge: float = _spec("share")
+    burn_in: int = _spec("integer", 0)
 
     @classmethod
     def from_config(cls, node: Any) -> FirmParams:
@@ -420,33 +387,11 @@ class FirmParams:
         kp = r.sub("kpi_productivity")
         kpi_prod = {role: kp.number(role, 0.0) for role in ROLES[1:]}
         kp.done()
-        out = cls(
-            share=r.per_role("share", lambda p, role: p.number(role, 0.0)),
-            n={role: r.optional_integer(f"n_{role}", 1) for role in ROLES},
-            tasks=tasks,
-            prior=per_task("prior", True),
-            prior_level=r.share("prior_level", low_open=True),
-            cost=r.number("cost", 0.0, low_open=True),
-            substitution=r.share("substitution"),
-            intrinsic=per_task("intrinsic", False),
-            intrinsic_spread=r.number("intrinsic_spread", 0.0),
-            envy=r.number("envy", 0.0),
-            guilt=r.number("guilt", 0.0),
-            outside_option_share=r.number("outside_option_share", 0.0, low_open=True),
-            quit_base=r.share("quit_base"),
-            quit_slope=r.number("quit_slope", 0.0),
-            pay_smoothing=r.share("pay_smoothing", low_open=True),
-            leaver_relationship_kept=r.share("leaver_relationship_kept"),
-            rate_raise=raise_,
-            kpi_productivity=kpi_prod,
-            kpi_noise=r.number("kpi_noise", 0.0),
-            strategic_effort_need=r.number("strategic_effort_need", 0.0, low_open=True),
-            coordination_need=r.number("coordination_need", 0.0, low_open=True),
-            knowledge_retention=r.share("knowledge_retention"),
-            fit_base=r.share("fit_base"),
-            fit_knowledge=r.share("fit_knowledge"),
-            burn_in=r.integer("burn_in", 0),
-        )
+        out = cls(**_read_fields(cls, r),
+                  share=r.per_role("share", lambda p, role: p.number(role, 0.0)),
+                  n={role: r.optional_integer(f"n_{role}", 1) for role in ROLES}, tasks=tasks,
+                  prior=per_task("prior", True), intrinsic=per_task("intrinsic", False),
+                  rate_raise=raise_, kpi_productivity=kpi_prod)
         if out.quit_base + out.quit_slope > 1:
             raise ParamError(f"firm.quit_slope: quit_base + quit_slope is the monthly quit "
                              f"probability at zero pay and must be ≤ 1, got "

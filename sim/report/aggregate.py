@@ -13,12 +13,12 @@ import csv
 import hashlib
 import json
 import math
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from sim.experiment import ID_COLUMNS, Replications
+from sim.results import atomic_write
 
 JOB_MARKER = "job.json"
 JOB_TABLE = "replications.csv"
@@ -29,12 +29,6 @@ def design_point_name(overrides: Sequence[str]) -> str:
     keep = [o.lstrip("+") for o in overrides
             if not o.lstrip("+~").startswith(("experiment", "hydra", "seed=", "debug"))]
     return ",".join(keep) or "default"
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _fmt(v: Any) -> str:
@@ -92,15 +86,15 @@ def write_job(out: Path, design_point: str, reps: Replications, digest: str = ""
         before_marker: Called after the data files, before the marker (tests kill here).
     """
     rows = reps.rows
-    _atomic_write(out / JOB_TABLE, rows_to_csv(rows, ID_COLUMNS))
-    _atomic_write(out / "series.csv", rows_to_csv(reps.series))
-    _atomic_write(out / "people.csv", rows_to_csv(reps.people))
+    atomic_write(out / JOB_TABLE, rows_to_csv(rows, ID_COLUMNS))
+    atomic_write(out / "series.csv", rows_to_csv(reps.series))
+    atomic_write(out / "people.csv", rows_to_csv(reps.people))
     if before_marker is not None:
         before_marker()
     ok = sum(r.get("status") == "ok" for r in rows)
     marker = {"design_point": design_point, "replications": len(rows), "ok": ok,
               "failed": len(rows) - ok, "config_sha256": digest}
-    _atomic_write(out / JOB_MARKER, json.dumps(marker, indent=2) + "\n")
+    atomic_write(out / JOB_MARKER, json.dumps(marker, indent=2) + "\n")
 
 
 def _parse(v: str) -> Any:
@@ -187,7 +181,7 @@ def collect_extra(sweep: Path, name: str) -> list[dict[str, Any]]:
 def write_summary(sweep: Path, rows: list[dict[str, Any]]) -> Path:
     """Write ``summary.csv`` (atomically)."""
     path = sweep / "summary.csv"
-    _atomic_write(path, rows_to_csv(rows, ("job", *ID_COLUMNS)))
+    atomic_write(path, rows_to_csv(rows, ("job", *ID_COLUMNS)))
     return path
 
 

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from sim.report.findings import KEY_METRICS, Comparison, _short
+from sim.report.findings import KEY_METRICS, Comparison, short_name
 from sim.stats import mean_ci
 
 SLIDE = (12.8, 7.2)  # inches: 1280 × 720 px at 100 dpi, a 16:9 slide
@@ -74,7 +74,7 @@ def metric_bars(comparisons: Mapping[tuple[str, str], Comparison], points: list[
             ax.bar(range(len(points)), means, yerr=err, capsize=4,
                    color=[_color(i) for i in range(len(points))])
             ax.set_title(KEY_METRICS.get(m, (m,))[0])
-            ax.set_xticks(range(len(points)), [_short(p) for p in points], rotation=20,
+            ax.set_xticks(range(len(points)), [short_name(p) for p in points], rotation=20,
                           ha="right")
         for ax in np.ravel(axes)[len(metrics):]:
             ax.set_visible(False)
@@ -102,7 +102,7 @@ def differences(comparisons: Mapping[tuple[str, str], Comparison], points: list[
                 lo.append((t.diff - t.low) * scale)
                 hi.append((t.high - t.diff) * scale)
             ax.errorbar(xs, ys, xerr=[lo, hi], fmt="o", capsize=4, color=_color(i + 1),
-                        label=_short(p))
+                        label=short_name(p))
         ax.axvline(0, color="black", lw=1)
         # A metric whose baseline is near 0 (operating profit) can change by hundreds of %:
         # clip the axis so the others stay readable and write the clipped values out.
@@ -117,7 +117,7 @@ def differences(comparisons: Mapping[tuple[str, str], Comparison], points: list[
         ax.set_yticks(np.arange(len(metrics)) + 0.4 - height / 2,
                       [KEY_METRICS.get(m, (m,))[0] for m in metrics])
         ax.invert_yaxis()
-        ax.set_xlabel(f"change vs {_short(baseline)} (% of its mean; paired, 95 % CI)")
+        ax.set_xlabel(f"change vs {short_name(baseline)} (% of its mean; paired, 95 % CI)")
         if others:
             ax.legend(loc="lower right")
         ax.set_title("What each design changes, against the baseline")
@@ -141,7 +141,7 @@ def timeseries(series: list[dict[str, Any]], points: list[str], burn_in: int) ->
                     by_month[int(r["month"])].append(float(r[key]))
                 stats = [mean_ci(by_month[m]) for m in months]
                 mean = np.array([s.mean for s in stats])
-                ax.plot(months, mean, color=_color(i), label=_short(p))
+                ax.plot(months, mean, color=_color(i), label=short_name(p))
                 ax.fill_between(months, [s.low for s in stats], [s.high for s in stats],
                                 color=_color(i), alpha=0.2, lw=0)
             ax.axvspan(0, burn_in, color="grey", alpha=0.1)
@@ -169,7 +169,7 @@ def product_mix(comparisons: Mapping[tuple[str, str], Comparison], points: list[
             ax.bar(range(len(points)), 100 * share, bottom=100 * bottom, label=label,
                    color=color)
             bottom += share
-        ax.set_xticks(range(len(points)), [_short(p) for p in points], rotation=15, ha="right")
+        ax.set_xticks(range(len(points)), [short_name(p) for p in points], rotation=15, ha="right")
         ax.set_ylabel("share of revenue (%)")
         ax.set_ylim(0, 100)
         ax.legend(loc="upper right")
@@ -196,11 +196,11 @@ def bsc_radar(comparisons: Mapping[tuple[str, str], Comparison], points: list[st
                 v = comparisons[(p, key)].summary.mean
                 vals.append(v / base if base and not math.isnan(base) and base > 0 else 1.0)
             closed = np.append(vals, vals[0])
-            ax.plot(np.append(angles, angles[0]), closed, color=_color(i), label=_short(p),
+            ax.plot(np.append(angles, angles[0]), closed, color=_color(i), label=short_name(p),
                     lw=2)
         ax.set_xticks(angles, [label for _, label in BSC])
         ax.legend(loc="upper right", bbox_to_anchor=(1.35, 1.1))
-        ax.set_title(f"Balanced scorecard relative to {_short(baseline)} (= 1)")
+        ax.set_title(f"Balanced scorecard relative to {short_name(baseline)} (= 1)")
     return fig
 
 
@@ -219,7 +219,7 @@ def pay_by_role(people: list[dict[str, Any]], points: list[str]) -> Figure:
             for patch in bp["boxes"]:
                 patch.set_facecolor(_color(i))
                 patch.set_alpha(0.7)
-            ax.plot([], [], color=_color(i), lw=8, alpha=0.7, label=_short(p))
+            ax.plot([], [], color=_color(i), lw=8, alpha=0.7, label=short_name(p))
         ax.set_xticks(np.arange(len(roles)) + 0.4 - width / 2, roles)
         ax.set_ylabel("annual pay (k)")
         ax.legend()
@@ -237,7 +237,7 @@ def attainment_histogram(people: list[dict[str, Any]], points: list[str]) -> Fig
                    if r["design_point"] == p and r["role"] == "sales" and r["attainment"] != ""]
             if att:
                 ax.hist(np.clip(att, 0, 4), bins=bins, histtype="step", lw=2, density=True,
-                        color=_color(i), label=_short(p))
+                        color=_color(i), label=short_name(p))
         ax.axvline(1.0, color="black", lw=1, ls="--")
         ax.set_xlabel("AR bookings / on-target revenue (clipped at 4)")
         ax.set_ylabel("density")

@@ -100,7 +100,7 @@ def sentence(point: str, baseline: str, metric: str, t: Paired) -> str:
     ci = f"[{_amount(t.low, unit)}, {_amount(t.high, unit)}]"
     pct = "" if math.isnan(t.pct) else (
         f", {100 * t.pct:+.0f} %" if abs(t.pct) >= 0.1 else f", {100 * t.pct:+.1f} %")
-    who, ref = _short(point), _short(baseline)
+    who, ref = short_name(point), short_name(baseline)
     verb = "raised" if t.diff > 0 else "lowered"
     size = _amount(abs(t.diff), unit).lstrip("+")
     if t.significant:
@@ -112,7 +112,7 @@ def sentence(point: str, baseline: str, metric: str, t: Paired) -> str:
             f"({_amount(t.diff, unit)} {ci}).")
 
 
-def _short(point: str) -> str:
+def short_name(point: str) -> str:
     """``scheme=gain_sharing,org=silo`` → ``gain_sharing, org=silo`` (the scheme by name)."""
     parts = [p.split("=", 1)[1] if p.split("=", 1)[0].endswith("scheme") else p
              for p in point.split(",")]

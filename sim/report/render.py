@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.report.findings import KEY_METRICS, KPI_METRICS, Comparison, _short
+from sim.report.findings import KEY_METRICS, KPI_METRICS, Comparison, short_name
 
 #: The mechanisms behind the model's differences and the ablation tests that prove them
 #: (docs/firm.md; tests/test_firm_directions.py).
@@ -110,7 +110,7 @@ def write_reports(sweep: Path, *, rows: list[dict[str, Any]], cfg: Mapping[str, 
     md += ["", "Full table: `findings.csv`.", "", "## Figures", ""]
     md += [f"![{t}](figures/{n}.png)" for n, t, _ in figures]
     md += ["", "## Compensation-practice KPIs (means)", "",
-           "| metric | " + " | ".join(_short(p) for p in points) + " |",
+           "| metric | " + " | ".join(short_name(p) for p in points) + " |",
            "|---|" + "---|" * len(points)]
     for m in kpis:
         md.append(f"| {m} | " + " | ".join(_num(comparisons[(p, m)].summary.mean)
@@ -126,7 +126,7 @@ def write_reports(sweep: Path, *, rows: list[dict[str, Any]], cfg: Mapping[str, 
            "δ < 0.9 gain-sharing's lead on collaboration disappears (experiments/sensitivity).",
            "", "## Convergence", "",
            "Mean month-on-month drift of mean effort in the last year (below 0.03 = settled): "
-           + ", ".join(f"{_short(p)} {_num(v)}" for p, v in drift.items()), "",
+           + ", ".join(f"{short_name(p)} {_num(v)}" for p, v in drift.items()), "",
            "## Failures", ""]
     md += [f"- {r['design_point']} replication {r['replication']}: {r['status']}"
            for r in failed] or ["- none"]
@@ -158,7 +158,7 @@ def write_reports(sweep: Path, *, rows: list[dict[str, Any]], cfg: Mapping[str, 
         h.append(f"<figure><img alt='{e(title)}' src='{_img(path)}'>"
                  f"<figcaption>{e(title)}</figcaption></figure>")
     h += ["<h2>Compensation-practice KPIs (means)</h2><table><tr><th>metric</th>"
-          + "".join(f"<th>{e(_short(p))}</th>" for p in points) + "</tr>"]
+          + "".join(f"<th>{e(short_name(p))}</th>" for p in points) + "</tr>"]
     for m in kpis:
         h.append(f"<tr><td>{e(m)}</td>" + "".join(
             f"<td>{_num(comparisons[(p, m)].summary.mean)}</td>" for p in points) + "</tr>")
@@ -173,7 +173,7 @@ def write_reports(sweep: Path, *, rows: list[dict[str, Any]], cfg: Mapping[str, 
           "played ones (δ near 1, the default); with δ &lt; 0.9 gain-sharing's lead on "
           "collaboration disappears (experiments/sensitivity).</p>",
           "<h2>Convergence</h2><p>Drift of mean effort in the last year (below 0.03 = settled): "
-          + e(", ".join(f"{_short(p)} {_num(v)}" for p, v in drift.items())) + "</p>",
+          + e(", ".join(f"{short_name(p)} {_num(v)}" for p, v in drift.items())) + "</p>",
           "<h2>Failures</h2><ul>"]
     h += [f"<li class='bad'>{e(str(r['design_point']))} replication {e(str(r['replication']))}"
           f": {e(str(r['status']))}</li>" for r in failed] or ["<li>none</li>"]
