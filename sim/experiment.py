@@ -9,27 +9,18 @@ stopping the others; ``debug.fail_replication=k`` injects such a failure for tes
 
 from __future__ import annotations
 
-import sys
 import traceback
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from sim.progress import progress
+from sim.rng import replication_seeds
+
 #: Columns every replication row starts with (then the design columns, then metrics).
 ID_COLUMNS = ("design_point", "replication", "seed", "status")
-
-
-def replication_seeds(seed: int, replications: int) -> list[int]:
-    """Seeds of the replications: the first word of each spawned child of ``SeedSequence(seed)``.
-
-    Args:
-        seed: The config's seed.
-        replications: How many.
-    """
-    children = np.random.SeedSequence(int(seed)).spawn(int(replications))
-    return [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
 
 
 def metrics_at_seeds(task: tuple[Mapping[str, Any], Sequence[int], Sequence[str]]
@@ -77,15 +68,6 @@ def design_columns(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dic
     return out
 
 
-def _progress(items: Iterable[Any], total: int, label: str) -> Iterable[Any]:
-    """A progress bar on a terminal (tqdm comes with mesa), plain iteration otherwise."""
-    if not sys.stderr.isatty():
-        return items
-    from tqdm import tqdm
-
-    return tqdm(items, total=total, desc=label, unit="run", leave=False)
-
-
 #: Monthly series kept per replication for the report's time-series figures.
 SERIES = ("revenue", "bookings", "help_effort_sr_fr", "discount_policy", "ar_volume_share",
           "pay_sales", "pay_others")
@@ -128,7 +110,7 @@ def replicate(cfg: Mapping[str, Any], design_point: str, overrides: Sequence[str
     rows = out.rows
     seeds = replication_seeds(int(cfg["seed"]), reps)
     quota = 12 * float(cfg["calibration"]["on_target_monthly"]["sales"]["revenue"])
-    for k, seed in _progress(enumerate(seeds), reps, design_point):
+    for k, seed in progress(enumerate(seeds), reps, design_point, "run"):
         row: dict[str, Any] = {"design_point": design_point, "replication": k, "seed": seed,
                                "status": "ok", **design}
         try:

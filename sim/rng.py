@@ -41,14 +41,17 @@ def generator(seed: int) -> np.random.Generator:
 
 
 def replication_seeds(seed: int, replications: int) -> list[int]:
-    """Derive ``replications`` independent integer seeds from one seed.
+    """Seeds of the replications: the first word of each spawned child of ``SeedSequence(seed)``.
+
+    Every replication, sweep, search, sensitivity study and validation check draws its seeds
+    here, so replication k has the same seed at every design point (common random numbers).
 
     Args:
-        seed: The design point's seed.
-        replications: How many replications (≥ 1).
+        seed: The config's seed (a non-negative integer).
+        replications: How many (≥ 1).
 
     Returns:
-        A list of 63-bit integer seeds, the same for the same ``seed`` on any machine.
+        32-bit integer seeds, the same for the same ``seed`` on any machine.
     """
     children = np.random.SeedSequence(int(seed)).spawn(int(replications))
-    return [int(c.generate_state(2, dtype=np.uint32).view(np.uint64)[0] >> 1) for c in children]
+    return [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]

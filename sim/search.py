@@ -100,8 +100,9 @@ def finish(sweep: Path, cfg: Mapping[str, Any], base_overrides: Sequence[str],
         workers: Processes for the held-out runs.
     """
     from sim.config import load_config
-    from sim.experiment import metrics_at_seeds, replication_seeds
+    from sim.experiment import metrics_at_seeds
     from sim.results import atomic_write
+    from sim.rng import replication_seeds
     from sim.simulation import plain
     from sim.stats import paired
 

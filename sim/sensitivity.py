@@ -186,7 +186,7 @@ def evaluate(study: Study, base: Mapping[str, Mapping[str, Any]], x: np.ndarray,
         workers: Processes (default: all cores). The result does not depend on it.
         progress: Show a progress bar on a terminal.
     """
-    from sim.experiment import replication_seeds
+    from sim.rng import replication_seeds
 
     seeds = replication_seeds(study.seed, study.replications)
     tasks = []
@@ -197,25 +197,17 @@ def evaluate(study: Study, base: Mapping[str, Mapping[str, Any]], x: np.ndarray,
                 _set(c, key, float(value))
             tasks.append((c, seeds, study.outputs))
     workers = workers or os.cpu_count() or 1
-    results: list[list[float]] = []
-    bar = None
-    if progress and sys.stderr.isatty():
-        from tqdm import tqdm
+    from sim.progress import progress as bar
 
-        bar = tqdm(total=len(tasks), desc="sensitivity runs", unit="sample")
+    def shown(items: Any) -> Any:
+        return bar(items, len(tasks), "sensitivity runs", "sample") if progress else items
+
     if workers == 1:
-        for t in tasks:
-            results.append(_evaluate_one(t))
-            if bar:
-                bar.update()
+        results = [_evaluate_one(t) for t in shown(tasks)]
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            for r in pool.map(_evaluate_one, tasks, chunksize=max(1, len(tasks) // (8 * workers))):
-                results.append(r)
-                if bar:
-                    bar.update()
-    if bar:
-        bar.close()
+            results = list(shown(pool.map(_evaluate_one, tasks,
+                                          chunksize=max(1, len(tasks) // (8 * workers)))))
     return np.asarray(results).reshape(len(study.schemes), x.shape[0], len(study.outputs))
 
 

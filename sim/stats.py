@@ -24,6 +24,16 @@ class Summary:
     low: float
     high: float
 
+    @property
+    def half(self) -> float:
+        """Half-width of the interval."""
+        return (self.high - self.low) / 2
+
+    @property
+    def interval(self) -> tuple[float, float, float]:
+        """``(mean, low, high)``."""
+        return self.mean, self.low, self.high
+
 
 @dataclass(frozen=True)
 class Paired:

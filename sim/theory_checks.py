@@ -40,6 +40,7 @@ from scipy import stats
 from sim.behavior import LearnerParams
 from sim.effort import EffortSpace
 from sim.plans import Plan, build_plan
+from sim.stats import mean_ci
 from sim.theory import learn
 
 
@@ -129,15 +130,6 @@ class TheorySettings:
         return [int(c.generate_state(1)[0]) for c in ss.spawn(self.seeds)]
 
 
-def mean_ci(values: np.ndarray) -> tuple[float, float]:
-    """Mean and 95 % t-interval half-width of a sample (half-width 0 for one value)."""
-    values = np.asarray(values, dtype=float)
-    if values.size < 2:
-        return float(values.mean()), 0.0
-    half = stats.t.ppf(0.975, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size)
-    return float(values.mean()), float(half)
-
-
 def learn_seeds(
     st: TheorySettings,
     name: str,
@@ -178,7 +170,8 @@ def _point(
     The CI limit is 1 % of the target; for targets that are ~0 by theory (checked against an
     absolute tolerance) it is 10 % of that tolerance.
     """
-    mean, half = mean_ci(samples)
+    summary = mean_ci(samples)
+    mean, half = summary.mean, summary.half
     if abs_tol is None:
         tol, ci = rel_tol * abs(target), 0.01 * abs(target)
     else:

@@ -43,3 +43,5 @@ def test_replication_seeds_are_reproducible_and_distinct():
     assert s == replication_seeds(42, 10)
     assert len(set(s)) == 10
     assert s[:3] == replication_seeds(42, 3)
+    # The 32-bit stream every recorded result used (the default seed's first three).
+    assert replication_seeds(20261129, 3) == [306432584, 3200173903, 3992240082]

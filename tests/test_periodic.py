@@ -9,8 +9,8 @@ from sim.behavior import Learner, LearnerParams
 from sim.behavior.state import StateSpace
 from sim.effort import EffortSpace
 from sim.plans import build_plan
+from sim.stats import mean_ci
 from sim.theory import learn
-from sim.theory_checks import mean_ci
 
 SPACE = EffortSpace(("output",), budget=2.0, grid_step=0.01, cost=np.array([[1.0]]))
 PARAMS = LearnerParams(precision=300.0, recency=0.95, experience_decay=0.95, discount=0.9,
@@ -90,9 +90,11 @@ def test_threshold_and_cap_make_people_give_up_or_coast(other):
         gaps.append(g["near target"] - g[other])
         c = _by_group(linear, seed)
         control.append(c["near target"] - c[other])
-    mean, half = mean_ci(np.array(gaps))
+    gap = mean_ci(np.array(gaps))
+    mean, half = gap.mean, gap.half
     assert mean - half > 0.25, gaps
-    cmean, chalf = mean_ci(np.array(control))
+    ctrl = mean_ci(np.array(control))
+    cmean, chalf = ctrl.mean, ctrl.half
     assert abs(cmean) + chalf < 0.02, control
 
 

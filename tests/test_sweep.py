@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.experiment import replication_seeds
 from sim.report.aggregate import read_csv
 from sim.report.findings import findings, sentence
+from sim.rng import replication_seeds
 from sim.stats import Paired
 
 TINY = ["debug=small", "months=14", "firm.burn_in=2"]

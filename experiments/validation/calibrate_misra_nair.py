@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from sim.experiment import replication_seeds
+from sim.rng import replication_seeds
 from sim.validation import firm_task, load_preset
 
 PILOT_ROOT = 777  # not the preset's seed (2011): pilot and validation seeds never coincide

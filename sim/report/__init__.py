@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sim.progress import progress
 from sim.report.aggregate import (
     collect,
     collect_extra,
@@ -22,14 +23,6 @@ from sim.report.aggregate import (
 )
 
 __all__ = ["build_report", "main"]
-
-
-def _progress(items: list[Any], label: str) -> Any:
-    if not sys.stderr.isatty():
-        return items
-    from tqdm import tqdm
-
-    return tqdm(items, desc=label, unit="fig", leave=False)
 
 
 _MAKERS: list[tuple[str, str, Any]] = []  # read by forked figure workers
@@ -66,7 +59,8 @@ def _render_figures(makers: list[tuple[str, str, Any]], folder: Path) -> list[bo
                 results = pool.starmap(_render_one, [(i, folder) for i in range(len(makers))],
                                        chunksize=1)
                 return [bool(r) for r in results]
-        return [_render_one(i, folder) for i in _progress(list(range(len(makers))), "figures")]
+        return [_render_one(i, folder)
+                for i in progress(range(len(makers)), len(makers), "figures", "fig")]
     finally:
         _MAKERS = []
 

@@ -128,9 +128,14 @@ def test_cap_binding_rebuilds_the_ratcheted_quota() -> None:
     """
     d = {"booked": np.array([3, 15, 4, 16]), "owner": np.array([0, 0, 1, 1]),
          "value": np.array([200.0, 240.0, 100.0, 100.0]), "discount": np.zeros(4)}
-    plan = {"kind": "target_bonus", "target": {"revenue": 100.0}, "ratchet": 0.5,
-            "curve": [[1.0, 0.0], [1.5, 1.0]]}
-    assert V._cap_binding(d, plan, [12], 12, 2) == pytest.approx(0.5)
+    plan = {"kind": "target_bonus", "weights": {"revenue": 1.0}, "target": {"revenue": 100.0},
+            "ratchet": 0.5, "curve": [[1.0, 0.0], [1.5, 1.0]], "bonus": 10.0, "period": 12}
+    assert V.cap_binding(d, plan, [12], 2) == pytest.approx(0.5)
+    # A capped commission: 5 % of bookings up to 10. AR 0's 240 pays 12 → capped; AR 1's 100
+    # pays 5 → not. An uncapped one never binds.
+    capped = {"kind": "commission", "rate": 0.05, "cap": 10.0, "period": 12}
+    assert V.cap_binding(d, capped, [12], 2) == pytest.approx(0.5)
+    assert V.cap_binding(d, {**capped, "cap": None}, [12], 2) == 0.0
 
 
 def test_every_preset_builds_plans_through_the_registry(monkeypatch: pytest.MonkeyPatch,
@@ -203,15 +208,15 @@ def test_cli_writes_checks_report_and_latest_copy(tmp_path: Path,
 def test_a_broken_check_spec_is_refused_before_anything_runs() -> None:
     arms = {"a": [], "b": []}
     ok = {"name": "x", "source": "s", "stat": "revenue", "diff": ["a", "b"], "rule": "greater"}
-    V._check_spec(ok, arms)
+    V.check_spec(ok, arms)
     for bad, msg in [({**ok, "diff": ["a", "c"]}, "unknown arm 'c'"),
                      ({**ok, "arm": "a"}, "exactly one of"),
                      ({**ok, "rule": "between"}, "needs low and high"),
                      ({**ok, "rule": "bigger"}, "rule: must be one of")]:
         with pytest.raises(V.ConfigError, match=msg):
-            V._check_spec(bad, arms)
+            V.check_spec(bad, arms)
     with pytest.raises(V.ConfigError, match="cap statistic"):
-        V._check_cap_plan({"kind": "commission", "period": 1, "cap": 3.0}, "cap")
+        V.check_cap_plan({"kind": "commission", "period": 1, "cap": 3.0}, "cap")
 
 
 @pytest.mark.parametrize("argv", [["nope"], ["len", "--seeds", "1"], ["len", "--workers", "0"]])
@@ -252,6 +257,6 @@ def test_frontier_figure_encodes_the_grid_factors(tmp_path: Path) -> None:
                                       "profit": rng.normal(1000, 50, 4).tolist()}
              for p in (1, 2) for lam in (0, 1) for o in ("a", "b")}
     (tmp_path / "figures").mkdir()
-    figs = V._figures(tmp_path, {"pools": {"frontier": front}})
+    figs = V.figures(tmp_path, {"pools": {"frontier": front}})
     assert [t for t, _ in figs] == ["pools: frontier"]
     assert figs[0][1].stat().st_size > 10_000
