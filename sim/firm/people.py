@@ -49,6 +49,12 @@ class Actions:
     timing_index: np.ndarray
 
 
+def quit_hazard(smoothed: np.ndarray, outside: np.ndarray, base: float, slope: float
+                ) -> np.ndarray:
+    """Monthly quit probability: ``base + slope · max(0, 1 − smoothed pay / outside option)``."""
+    return base + slope * np.maximum(0.0, 1.0 - smoothed / outside)
+
+
 @dataclass(frozen=True)
 class Quits:
     """What phase 6 made: who quit (seats are refilled at once).
@@ -256,12 +262,12 @@ class People:
         if self.pay_smooth is None:
             self.pay_smooth = pay.copy()
         self.pay_smooth = (1 - fp.pay_smoothing) * self.pay_smooth + fp.pay_smoothing * pay
-        gap = np.maximum(0.0, 1.0 - self.pay_smooth / self.outside)
-        hazard = fp.quit_base + fp.quit_slope * gap
-        quit = rng.random(org.n) < hazard
+        quit = rng.random(org.n) < quit_hazard(self.pay_smooth, self.outside, fp.quit_base,
+                                               fp.quit_slope)
         if not quit.any():
             return Quits(quit=quit, sales_pay_quits=0, ars=np.zeros(0, dtype=np.intp))
-        sales_quits = int((quit & (org.role == SALES) & (gap > 0)).sum())
+        below = self.pay_smooth < self.outside
+        sales_quits = int((quit & (org.role == SALES) & below).sum())
         for r in range(4):
             rows = np.flatnonzero(quit[org.idx[r]])
             if rows.size:

@@ -77,10 +77,10 @@ def fit(pitch: np.ndarray, sr: np.ndarray, fr: np.ndarray, integ: np.ndarray,
               np.where(integrated, integ, one)]
     if mp.complementary_fit:
         f = kf * np.minimum.reduce(inputs)
-    else:
-        count = (1 + strategic * (1 + needs_sr) + 2 * integrated).astype(float)
-        total = sum(inputs) - (4 - count) * 1.0
-        f = kf * np.where(count > 1, total / np.maximum(count - 1, 1), 1.0)
+    else:  # the ablation: the mean of the inputs the deal needs (the others are 1 above)
+        needed = (strategic * (1 + needs_sr) + 2 * integrated).astype(float)
+        total = sum(inputs) - (4 - needed) * 1.0
+        f = kf * np.where(needed > 0, total / np.maximum(needed, 1), 1.0)
     return np.minimum(1.0, f + bonus)
 
 

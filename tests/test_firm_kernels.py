@@ -1,0 +1,134 @@
+"""The firm's kernels on their own, with pencil-and-paper worked examples (issue 13 point 7).
+
+Each kernel is a pure function of arrays and parameters; no firm is built. The numbers in the
+comments are the hand computation the assertion repeats.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sim.config import load_config
+from sim.firm.fulfilment import collection_due, on_time_probability
+from sim.firm.ledger import ATC
+from sim.firm.market import relationship_after
+from sim.firm.params import Params
+from sim.firm.people import quit_hazard
+from sim.firm.pipeline import (
+    allocate,
+    credibility,
+    fit,
+    integration,
+    knowledge_factor,
+    pass_probability,
+)
+from sim.simulation import plain
+
+
+@pytest.fixture(scope="module")
+def params() -> Params:
+    return Params.from_config(plain(load_config()))
+
+
+def test_silo_integration_loses_the_hand_off_and_a_triangle_does_not():
+    # hand-off 0.7: silo = 0.7 + 0.3 · min(1, 0.5) = 0.85; coordination beyond need: 1.0
+    q = integration(np.array([0.5, 2.0, 0.5]), np.array([-1, -1, 3]), 0.7)
+    np.testing.assert_allclose(q, [0.85, 1.0, 1.0])
+
+
+def test_knowledge_raises_fit_towards_its_ceiling(params):
+    # K = 1: 0.85 + 0.15 · 1 / 2 = 0.925; K = 0: 0.85
+    assert knowledge_factor(1.0, params.firm) == pytest.approx(0.925)
+    assert knowledge_factor(0.0, params.firm) == pytest.approx(0.85)
+
+
+def test_complementary_fit_is_the_weakest_needed_input(params):
+    # strategic and integrated: 0.925 · min(0.6, 0.8, 0.9, 0.85) = 0.555;
+    # integrated only (pitch and SR not needed): 0.925 · min(0.9, 0.85) = 0.78625;
+    # neither: 0.925 · 1; a sharpened bid adds 0.1 (capped at 1): 0.655
+    pitch, sr, fr, integ = (np.full(4, v) for v in (0.6, 0.8, 0.9, 0.85))
+    strategic = np.array([True, False, False, True])
+    integrated = np.array([True, True, False, True])
+    bonus = np.array([0.0, 0.0, 0.0, 0.1])
+    f = fit(pitch, sr, fr, integ, strategic, integrated, 0.925, params.market, bonus)
+    np.testing.assert_allclose(f, [0.555, 0.78625, 0.925, 0.655])
+
+
+def test_additive_fit_is_the_mean_of_the_needed_inputs(params):
+    # ablation complementary_fit=false: strategic and integrated: 0.925 · (0.6+0.8+0.9+0.85)/4
+    # = 0.7284375; strategic only: 0.925 · (0.6 + 0.8) / 2 = 0.6475; integrated only:
+    # 0.925 · (0.9 + 0.85) / 2 = 0.809375; neither: 0.925
+    from dataclasses import replace
+
+    mp = replace(params.market, complementary_fit=False)
+    pitch, sr, fr, integ = (np.full(4, v) for v in (0.6, 0.8, 0.9, 0.85))
+    strategic = np.array([True, True, False, False])
+    integrated = np.array([True, False, True, False])
+    f = fit(pitch, sr, fr, integ, strategic, integrated, 0.925, mp)
+    np.testing.assert_allclose(f, [0.7284375, 0.6475, 0.809375, 0.925])
+
+
+def test_credibility_is_half_satisfaction_half_bid_support():
+    # integrated: 0.5 · 0.6 + 0.5 · 0.5 = 0.55; single-line: 0.5 · 0.6 + 0.5 = 0.8
+    c = credibility(np.array([0.6, 0.6]), np.array([0.5, 0.5]), np.array([True, False]))
+    np.testing.assert_allclose(c, [0.55, 0.8])
+
+
+def test_gate_probability_is_the_logit_of_the_weighted_evidence(params):
+    # ATC: −0.5 + 1·0.5 + 0.8·0.5 + 1·0.9 + 10·0.05 − 0.2 = 1.6 → 1 / (1 + e^−1.6)
+    w = params.market.gate_weights
+    np.testing.assert_allclose(w[ATC], [-0.5, 1.0, 0.8, 1.0, 10.0])
+    p = pass_probability(w[ATC], 0.5, 0.5, 0.9, 0.05, 0.2)
+    assert p == pytest.approx(1 / (1 + math.exp(-1.6)))
+    # one row of weights per deal: ATI (0, 1, 2, 0, 0) on the same deal: 0.5 + 1.0 − 0.2 = 1.3
+    rows = pass_probability(w[[0, ATC]], np.array([0.5, 0.5]), np.array([0.5, 0.5]),
+                            np.array([0.9, 0.9]), np.array([0.0, 0.05]), np.array([0.2, 0.2]))
+    np.testing.assert_allclose(rows, [1 / (1 + math.exp(-1.3)), 1 / (1 + math.exp(-1.6))])
+
+
+def test_support_is_split_by_priority_times_need_and_a_deal_gets_its_weakest_part():
+    # group 0 (supply 0.24) serves deal 0 (need 0.1) and deal 1 (need 0.2): shares 1/3, 2/3,
+    # ratios 0.24/3/0.1 = 0.8 and 0.24·2/3/0.2 = 0.8; group 1 (supply 0.05) serves deal 1's
+    # other part (need 0.1): 0.5. Deal 1 gets its weakest part: 0.5.
+    deal, group = np.array([0, 1, 1]), np.array([0, 0, 1])
+    need, supply = np.array([0.1, 0.2, 0.1]), np.array([0.24, 0.05])
+    share, ratio, per_deal = allocate(deal, group, need, np.ones(3), supply, 2)
+    np.testing.assert_allclose(share, [1 / 3, 2 / 3, 1.0])
+    np.testing.assert_allclose(ratio, [0.8, 0.8, 0.5])
+    np.testing.assert_allclose(per_deal, [0.8, 0.5])
+    # triple priority for deal 0 (a tier-A account): weights 0.3 and 0.2 → shares 0.6, 0.4;
+    # deal 0 gets min(1, 0.24·0.6/0.1) = 1, deal 1's part 0.24·0.4/0.2 = 0.48
+    _, ratio, per_deal = allocate(deal, group, need, np.array([3.0, 1.0, 1.0]), supply, 2)
+    np.testing.assert_allclose(ratio, [1.0, 0.48, 0.5])
+    np.testing.assert_allclose(per_deal, [1.0, 0.48])
+
+
+def test_attention_builds_relationship_past_its_fixed_cost(params):
+    # 0.5 effort-months · 10 % of the portfolio = 0.05, minus the fixed cost 0.01 → 0.04;
+    # gain 4 · 0.04 = 0.16 of the gap: 0.4 · 0.97 + 0.16 · 0.6 = 0.484. A prospect only decays.
+    r = relationship_after(np.array([0.5, 0.5]), np.array([0.1, 0.1]), np.array([True, False]),
+                           np.array([0.4, 0.4]), params.market)
+    np.testing.assert_allclose(r, [0.484, 0.388])
+
+
+def test_late_deliveries_follow_capacity_against_load(params):
+    # 0.6 deliveries kept on time for 2 due: 0.05 + 0.95 · 0.3 = 0.335; no load: certain
+    p = on_time_probability(np.array([0.6, 3.0]), np.array([2, 0]), params.market)
+    np.testing.assert_allclose(p, [0.335, 1.0])
+
+
+def test_poor_relationships_pay_late_and_collapsed_ones_are_written_off(params):
+    # delay 1 month, +2 below relationship 0.25; below 0.05 written off when u < 0.5
+    delay, write = collection_due(np.array([0.5, 0.2, 0.04, 0.04]),
+                                  np.array([0.9, 0.9, 0.3, 0.7]), params.market)
+    np.testing.assert_array_equal(delay, [1, 3, 3, 3])
+    np.testing.assert_array_equal(write, [False, False, True, False])
+
+
+def test_quit_hazard_rises_with_the_gap_to_the_outside_option():
+    # 0.005 + 0.05 · max(0, 1 − pay/outside): pay 9 of 10 → 0.01; 4.5 → 0.0325; 12 → 0.005
+    h = quit_hazard(np.array([9.0, 4.5, 12.0]), np.full(3, 10.0), 0.005, 0.05)
+    np.testing.assert_allclose(h, [0.01, 0.0325, 0.005])
