@@ -20,6 +20,7 @@ from sim.config import config_dir, group_options, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "docs" / "parameter_sources.yaml"
+INACTIVE = ROOT / "docs" / "inactive_at_defaults.yaml"
 TABLE = ROOT / "docs" / "parameters.md"
 GROUPS = ("scheme", "org", "tiering", "size", "market", "process", "firm", "behavior",
           "calibration", "theory")
@@ -75,6 +76,15 @@ def render() -> str:
             continue
         shown = str(value).replace("|", "\\|")
         lines.append(f"| `{key}` | {shown} | {source_of(key, table) or '**MISSING**'} |")
+    inactive = yaml.safe_load(INACTIVE.read_text(encoding="utf-8"))
+    lines += ["", "## Leaves inactive at the defaults", "",
+              "Changing one of these alone changes no run at the defaults; each acts under the "
+              "overrides given (`docs/inactive_at_defaults.yaml`). Every other leaf of the "
+              "firm's groups changes the run when changed (`tests/test_perturbation.py`).", "",
+              "| parameter | acts under | why |", "|---|---|---|"]
+    for key, spec in inactive.items():
+        under = " ".join(f"`{o}`" for o in spec["activate"])
+        lines.append(f"| `{key}` | {under} | {spec['why']} |")
     return "\n".join(lines) + "\n"
 
 

@@ -286,7 +286,10 @@ class MarketParams:
         gates = {}
         for g in GATE_NAMES:
             gn = gates_node.sub(g)
-            gates[g] = Gate(**{k: gn.number(k) for k in GATE_TERMS})
+            # A discount is offered at ATC only: the earlier gates have no price weight.
+            terms = GATE_TERMS if g == "atc" else GATE_TERMS[:-1]
+            gates[g] = Gate(**{k: gn.number(k) for k in terms}, **(
+                {} if g == "atc" else {"price": 0.0}))
             gn.done()
         gates_node.done()
         sh = r.sub("shock")
