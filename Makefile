@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,cluster,search]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,cluster,search,viz]"
 	touch $(STAMP)
 
 # The main job: the three scheme presets on the default firm, 20 paired replications each, and

@@ -140,6 +140,25 @@ class Team(mesa.Agent):
         return float(sum(m.pay for m in self.members))
 
 
+def collector() -> mesa.DataCollector:
+    """A ``mesa.DataCollector`` of the firm's monthly series and each person's role, team, pay.
+
+    Set it as ``firm.datacollector`` and ``Firm.step`` collects every month (what Mesa's
+    ``SolaraViz`` plots read); without one, nothing is collected and nothing costs.
+    """
+    keys = ("revenue", "bookings", "comp_cost", "help_effort_sr_fr", "ar_volume_share",
+            "discount_policy", "pay_sales", "pay_others")
+
+    def series(key: str) -> object:
+        return lambda m: m.record.records[-1][key] if m.record.records else float("nan")
+
+    return mesa.DataCollector(
+        model_reporters={k: series(k) for k in keys},
+        agent_reporters={"role": lambda a: getattr(a, "role", "team"),
+                         "team": lambda a: getattr(a, "team", getattr(a, "index", -1)),
+                         "pay": "pay"})
+
+
 def make_agents(model: Firm) -> None:
     """One view per seat, one :class:`Team` per triangle (registered with the model)."""
     views: list[Person] = []
@@ -151,4 +170,4 @@ def make_agents(model: Firm) -> None:
 
 
 __all__ = ["VIEWS", "AccountManager", "DeliveryEngineer", "Person", "SolutionEngineer",
-           "SupportStaff", "Team", "make_agents"]
+           "SupportStaff", "Team", "collector", "make_agents"]

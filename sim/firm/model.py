@@ -103,6 +103,9 @@ class Firm(mesa.Model):
             (int(rollout["month"]), rollout["scheme"])
             if rollout.get("month") is not None and rollout.get("scheme") else None)
         self.last: Month | None = None
+        #: A ``mesa.DataCollector`` to collect every month (``sim.firm.agents.collector()``);
+        #: none by default.
+        self.datacollector: mesa.DataCollector | None = None
         make_agents(self)
 
     # -- one month --------------------------------------------------------------------------------
@@ -148,6 +151,8 @@ class Firm(mesa.Model):
         self.month += 1
         if self.month % 12 == 0:
             self._year_end()                                                             # 7
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
 
     def decision_states(self) -> list[np.ndarray]:
         """Each seat's decision state under the plans in force, per role."""
@@ -198,5 +203,10 @@ class Firm(mesa.Model):
         Mesa 3.3.1 keeps every model that created agents in a class-level registry
         (``mesa.Agent._ids``) for the life of the process (fixed in Mesa 3.4.2, which needs
         Python ≥ 3.12); a job running many replications would grow its memory by one firm each.
+        The agents and Mesa's wrapped ``step`` refer back to the model; dropping them too lets
+        reference counting free the firm at once instead of waiting for the cyclic collector.
         """
         mesa.Agent._ids.pop(self, None)
+        self.remove_all_agents()
+        self.__dict__.pop("step", None)
+        self.__dict__.pop("_user_step", None)
