@@ -205,11 +205,12 @@ def test_helping_an_ar_moves_the_reference_pay_an_sr_envies():
     from sim.firm import RND
 
     firm = Firm(plain(load_config(["org=iron_triangle", "seed=1"])))  # size s: deals flip
+    firm.keep_phases = True
     moved = 0
     for _ in range(20):
         firm.step()
         last = firm.last
-        assert last is not None
+        assert last is not None and last.deltas is not None and last.paid is not None
         cand = firm.people.candidates(last.actions)
         refs = firm.people.reference_pay(last.paid.pay, cand, last.deltas, last.paid.ar_marginal)
         d_rev = last.deltas.support["rnd"]["team_revenue"]

@@ -48,13 +48,14 @@ class Month:
 
     Attributes:
         actions: What everyone played.
-        deltas: What every candidate would have changed.
-        paid: Pay and counterfactual pay.
+        deltas: What every candidate would have changed (with ``Firm.keep_phases`` only: the
+            candidate arrays are the month's largest).
+        paid: Pay and counterfactual pay (likewise).
     """
 
     actions: Actions
-    deltas: Deltas
-    paid: Paid
+    deltas: Deltas | None = None
+    paid: Paid | None = None
 
 
 class Firm(mesa.Model):
@@ -69,6 +70,8 @@ class Firm(mesa.Model):
         org: Seats, triangles and pools; ``accounts`` and ``deals`` the market's state.
         people: Learners and smoothed pay; ``payroll`` the plans in force; ``record`` the logs.
         last: The month just simulated (:class:`Month`), for inspection.
+        keep_phases: Keep the month's counterfactual changes and pay in ``last`` too (off by
+            default: at size m they add ~70 MB to the peak, as the next month allocates its own).
         pool_method: ``search`` or ``direct`` pooled-support counterfactuals (identical
             results; ``direct`` where a gate weight is negative).
     """
@@ -103,6 +106,7 @@ class Firm(mesa.Model):
             (int(rollout["month"]), rollout["scheme"])
             if rollout.get("month") is not None and rollout.get("scheme") else None)
         self.last: Month | None = None
+        self.keep_phases = False
         #: A ``mesa.DataCollector`` to collect every month (``sim.firm.agents.collector()``);
         #: none by default.
         self.datacollector: mesa.DataCollector | None = None
@@ -147,7 +151,8 @@ class Firm(mesa.Model):
         market.lose_relationships(acc, quits.ars, p.firm.leaver_relationship_kept)
         self.record.month(t, d, self.org, p.firm, eff, paid.pay, acts.discount, quits.quit,
                           quits.sales_pay_quits, delivered.complaints, self.knowledge)
-        self.last = Month(actions=acts, deltas=deltas, paid=paid)
+        self.last = (Month(actions=acts, deltas=deltas, paid=paid) if self.keep_phases
+                     else Month(actions=acts))
         self.month += 1
         if self.month % 12 == 0:
             self._year_end()                                                             # 7
