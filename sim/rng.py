@@ -13,7 +13,7 @@ import numpy as np
 #: Named processes, each with its own child stream. Order is part of the reproducibility contract:
 #: append new names at the end, never reorder.
 STREAMS: tuple[str, ...] = (
-    "market", "customer", "shocks", "learning", "attrition", "prior", "hunting",
+    "market", "customer", "shocks", "learning", "attrition", "prior", "hunting", "write_off",
 )
 
 

@@ -102,9 +102,9 @@ def collect(deals: Deals, acc: Accounts, t: int, mp: MarketParams) -> None:
     """Collect cash after a delay, longer with a poor relationship; write off hopeless ones."""
     d = deals
     rel = np.where(d.account >= 0, acc.relationship[np.maximum(d.account, 0)], 1.0)
-    delay, _ = collection_due(rel, d.u_late, mp)
+    delay, _ = collection_due(rel, d.u_write_off, mp)
     due = np.flatnonzero((d.stage == DELIVERED) & (d.delivered + delay <= t))
-    _, write = collection_due(rel[due], d.u_late[due], mp)
+    _, write = collection_due(rel[due], d.u_write_off[due], mp)
     d.data["stage"][due] = COLLECTED
     d.data["collected"][due] = t
     d.data["stage"][due[write]] = WRITTEN_OFF

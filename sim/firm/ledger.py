@@ -94,6 +94,7 @@ class Deals:
         "u_atb": float,
         "u_atc": float,
         "u_late": float,
+    "u_write_off": float,  # a hopeless receivable is written off when below write_off_prob
         "z_review": float,
         "sharpened": bool,
         "reviewed_out": bool,

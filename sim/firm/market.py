@@ -164,12 +164,14 @@ def _probit(u: np.ndarray) -> np.ndarray:
 
 
 def arrive(acc: Accounts, deals: Deals, lines: Lines, t: int, mp: MarketParams,
-           rng_market: np.random.Generator, rng_customer: np.random.Generator) -> None:
+           rng_market: np.random.Generator, rng_customer: np.random.Generator,
+           rng_write_off: np.random.Generator) -> None:
     """Opportunities of month ``t`` join the ledger (independent of behaviour).
 
     A deal covers a random subset of the account's needed lines (at least one); its uniforms for
-    the gates, lateness, review, timing and slipping are drawn now from the customer stream, so a
-    deal's fate differs across schemes only through what people do (common random numbers).
+    the gates, lateness, review, timing and slipping are drawn now from the customer stream, and
+    the one that decides a write-off from its own stream, so a deal's fate differs across
+    schemes only through what people do (common random numbers).
     """
     rate = mp.deal_rate * demand(mp, t) * np.sqrt(acc.wallet / acc.wallet.mean())
     hit = np.flatnonzero(rng_market.random(acc.n) < rate)
@@ -200,11 +202,13 @@ def arrive(acc: Accounts, deals: Deals, lines: Lines, t: int, mp: MarketParams,
         created=np.full(m, t), stage=stage.astype(np.int8),
         u_ati=u[:, 0], u_atb=u[:, 1], u_atc=u[:, 2], u_late=u[:, 3],
         z_review=_probit(u[:, 4]), u_timing=u[:, 5], u_slip=u[:, 6],
+        u_write_off=rng_write_off.random(m),
     )
 
 
 def tender(acc: Accounts, deals: Deals, lines: Lines, t: int, mp: MarketParams,
-           tender_id: int | None, rng_customer: np.random.Generator) -> int | None:
+           tender_id: int | None, rng_customer: np.random.Generator,
+           rng_write_off: np.random.Generator) -> int | None:
     """One large multi-product tender against a strong competitor (S4, ``market.tender``).
 
     At ``month`` it arrives on the tier-A account with the largest wallet: every product line
@@ -235,7 +239,8 @@ def tender(acc: Accounts, deals: Deals, lines: Lines, t: int, mp: MarketParams,
             fr_need=np.array([mp.fr_need * len(lines.names)]),
             created=np.array([t]), stage=np.array([ATI], dtype=np.int8),
             u_ati=u[[0]], u_atb=u[[1]], u_atc=u[[2]], u_late=u[[3]],
-            z_review=_probit(u[[4]]), u_timing=np.array([1.0]), u_slip=u[[6]])[0])
+            z_review=_probit(u[[4]]), u_timing=np.array([1.0]), u_slip=u[[6]],
+            u_write_off=rng_write_off.random(1))[0])
     if tender_id is not None and deals.stage[tender_id] <= ATC:  # still at a gate
         acc.competitor[deals.account[tender_id]] = spec.competitor
     return tender_id

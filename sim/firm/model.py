@@ -153,9 +153,10 @@ class Firm(mesa.Model):
         moved = market.move(acc, eff[SALES][:, col(SALES, "relationship")],           # 2
                             eff[SALES][:, col(SALES, "hunting")], t, p.market, s["market"],
                             s["hunting"])
-        market.arrive(acc, d, self.lines, t, p.market, s["market"], s["customer"])
+        market.arrive(acc, d, self.lines, t, p.market, s["market"], s["customer"],
+                      s["write_off"])
         self.tender_id = market.tender(acc, d, self.lines, t, p.market, self.tender_id,
-                                       s["customer"])
+                                       s["customer"], s["write_off"])
         self.knowledge = pipeline.knowledge_after(self.knowledge,
                                                   eff[RND][:, col(RND, "knowledge")], p.firm)
         ctx = pipeline.context(d, acc, self.org, self.lines, eff, self.knowledge, t, p)  # 3
