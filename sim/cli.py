@@ -14,6 +14,7 @@ any other; default folders are fresh numbered ones. No result is ever overwritte
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import sys
@@ -26,32 +27,36 @@ from sim.config import ConfigError, config_dir, load_config
 RESULT_FILES = ("metrics.json", "timeseries.csv", "people.csv", "run_info.json")
 
 
-def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+def _csv_text(rows: list[dict[str, Any]]) -> str:
+    """CSV of rows whose columns may differ (roles have different tasks), by the csv module."""
     if not rows:
-        path.write_text("", encoding="utf-8")
-        return
-    fields = list(dict.fromkeys(k for row in rows for k in row))  # roles have different tasks
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields, restval="")
-        w.writeheader()
-        w.writerows(rows)
+        return ""
+    fields = list(dict.fromkeys(k for row in rows for k in row))
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=fields, restval="")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
 
 
 def write_outputs(out: Path, result: Any) -> None:
-    """Write a run's files; ``metrics.json`` last, via a temporary name and a rename."""
+    """Write a run's files, each through a temporary name and a rename; ``metrics.json`` last.
+
+    ``metrics.json`` marks a complete run: a run stopped before it leaves no file that looks
+    complete.
+    """
     from importlib.metadata import version
 
     import sim
+    from sim.results import atomic_write
 
-    _write_csv(out / "timeseries.csv", result.timeseries)
-    _write_csv(out / "people.csv", result.people)
+    atomic_write(out / "timeseries.csv", _csv_text(result.timeseries))
+    atomic_write(out / "people.csv", _csv_text(result.people))
     info = {"sim": sim.__version__,
             "packages": {p: version(p) for p in ("mesa", "numpy", "scipy", "hydra-core")},
             "python": sys.version.split()[0]}
-    (out / "run_info.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-    tmp = out / ".metrics.json.tmp"
-    tmp.write_text(json.dumps(result.metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, out / "metrics.json")
+    atomic_write(out / "run_info.json", json.dumps(info, indent=2) + "\n")
+    atomic_write(out / "metrics.json", json.dumps(result.metrics, indent=2, sort_keys=True) + "\n")
 
 
 def _task(cfg: Any) -> float | None:

@@ -65,7 +65,7 @@ def test_the_same_sweep_again_gives_an_identical_summary_and_serial_equals_jobli
 
 def test_a_failing_replication_is_recorded_and_reported(tmp_path):
     out = sweep(tmp_path, "c", "-m", "scheme=commission,gain_sharing",
-                "+experiment.replications=2", "+debug.fail_replication=1")
+                "experiment.replications=2", "+debug.fail_replication=1")
     rows = read_csv(out / "summary.csv")
     failed = [r for r in rows if r["status"] != "ok"]
     assert [r["replication"] for r in failed] == [1, 1]

@@ -21,6 +21,7 @@ from sim.report.aggregate import (
     rows_to_csv,
     write_summary,
 )
+from sim.results import atomic_write
 
 __all__ = ["build_report", "main"]
 
@@ -167,7 +168,7 @@ def build_report(sweep: Path) -> Path:
     metrics = metric_columns(rows)
     comparisons = compare(rows, metrics, baseline) if metrics else {}
     table = findings(comparisons, baseline)
-    (sweep / "findings.csv").write_text(rows_to_csv(table), encoding="utf-8")
+    atomic_write(sweep / "findings.csv", rows_to_csv(table))
     series = collect_extra(sweep, "series.csv")
     people = collect_extra(sweep, "people.csv")
     ok_points = [p for p in points if (p, "revenue") in comparisons

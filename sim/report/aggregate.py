@@ -38,16 +38,19 @@ def _fmt(v: Any) -> str:
 
 
 def rows_to_csv(rows: list[dict[str, Any]], first: Sequence[str] = ()) -> str:
-    """CSV text with ``first`` columns leading, then every other column in first-seen order."""
+    """CSV text with ``first`` columns leading, then every other column in first-seen order.
+
+    Written by the csv module (quotes, commas and line breaks in names survive); floats as
+    ``repr`` so that they read back exactly.
+    """
+    import io
+
     cols = list(first) + [k for k in dict.fromkeys(k for r in rows for k in r) if k not in first]
-    lines = [",".join(cols)]
-    for r in rows:
-        cells = []
-        for c in cols:
-            v = _fmt(r.get(c, ""))
-            cells.append(f'"{v}"' if ("," in v or '"' in v) and not v.startswith('"') else v)
-        lines.append(",".join(cells))
-    return "\n".join(lines) + "\n"
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(cols)
+    w.writerows([_fmt(r.get(c, "")) for c in cols] for r in rows)
+    return buf.getvalue()
 
 
 def config_digest(cfg: Mapping[str, Any]) -> str:

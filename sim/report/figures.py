@@ -27,6 +27,7 @@ STYLE: dict[str, Any] = {
     "xtick.labelsize": 11, "ytick.labelsize": 11, "axes.spines.top": False,
     "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3, "figure.dpi": 100,
     "svg.hashsalt": "incentive-sim",  # reproducible SVG ids
+    "text.parse_math": False,  # a design point named "$x$" is text, not mathtext
 }
 #: Colour-blind-safe palette (Okabe–Ito), baseline first.
 COLORS = ("#555555", "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9",
@@ -43,14 +44,22 @@ def _color(i: int) -> str:
 
 
 def save(fig: Figure, folder: Path, name: str) -> list[Path]:
-    """Write ``name.png`` and ``name.svg`` (reproducible metadata) and close the figure."""
+    """Write ``name.png`` and ``name.svg`` (reproducible metadata) and close the figure.
+
+    Each file is written under a temporary name and renamed, so a figure is whole or absent.
+    """
+    import os
+
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{name}.png", folder / f"{name}.svg"]
-    fig.savefig(paths[0], metadata={"Software": None})
+    tmps = [p.with_name(f".{p.name}.tmp") for p in paths]
+    fig.savefig(tmps[0], format="png", metadata={"Software": None})
     # The layout is settled by the first save; freezing it saves re-solving it for the second.
     fig.set_layout_engine("none")
-    fig.savefig(paths[1], metadata={"Date": None, "Creator": None})
+    fig.savefig(tmps[1], format="svg", metadata={"Date": None, "Creator": None})
     plt.close(fig)
+    for tmp, path in zip(tmps, paths, strict=True):
+        os.replace(tmp, path)
     return paths
 
 

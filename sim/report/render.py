@@ -8,12 +8,12 @@ from __future__ import annotations
 import base64
 import html
 import math
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from sim.report.findings import KEY_METRICS, KPI_METRICS, Comparison, short_name
+from sim.results import atomic_write
 
 #: The mechanisms behind the model's differences and the ablation tests that prove them
 #: (docs/firm.md; tests/test_firm_directions.py).
@@ -97,20 +97,22 @@ def write_reports(sweep: Path, *, rows: list[dict[str, Any]], cfg: Mapping[str, 
     drift = {p: comparisons[(p, "convergence_drift")].summary.mean for p in points
              if (p, "convergence_drift") in comparisons}
     assumptions = _assumptions(cfg)
-    cmd = f"incentive-sim experiment={name}" if exp else "incentive-sim -m <overrides>"
+    cmd = (f"incentive-sim experiment={name}" if name != "sweep"
+           else "incentive-sim -m <overrides>")
 
     # -- Markdown --------------------------------------------------------------------------
     md = [f"# {name}: what the pay schemes do", "", "## Scenario", ""]
-    md += [f"- **{k}**: {v}" for k, v in scenario]
+    md += [f"- **{k}**: {md_text(v)}" for k, v in scenario]
     md += ["", "## Plans", "", "| design point | scheme | plan | paid roles | settings |",
            "|---|---|---|---|---|"]
-    md += [f"| {a} | {b} | {c} | {d} | {x} |" for a, b, c, d, x in plans]
+    md += ["| " + " | ".join(md_text(c) for c in row) + " |" for row in plans]
     md += ["", "## Findings (paired by seed, 95 % CI, Holm-corrected tests)", ""]
-    md += [f"- {f['finding']}" for f in findings] or ["- (no comparison: one design point)"]
+    md += [f"- {md_text(f['finding'])}" for f in findings] or [
+        "- (no comparison: one design point)"]
     md += ["", "Full table: `findings.csv`.", "", "## Figures", ""]
-    md += [f"![{t}](figures/{n}.png)" for n, t, _ in figures]
+    md += [f"![{md_text(t)}](figures/{n}.png)" for n, t, _ in figures]
     md += ["", "## Compensation-practice KPIs (means)", "",
-           "| metric | " + " | ".join(short_name(p) for p in points) + " |",
+           "| metric | " + " | ".join(md_text(short_name(p)) for p in points) + " |",
            "|---|" + "---|" * len(points)]
     for m in kpis:
         md.append(f"| {m} | " + " | ".join(_num(comparisons[(p, m)].summary.mean)
@@ -126,14 +128,14 @@ def write_reports(sweep: Path, *, rows: list[dict[str, Any]], cfg: Mapping[str, 
            "δ < 0.9 gain-sharing's lead on collaboration disappears (experiments/sensitivity).",
            "", "## Convergence", "",
            "Mean month-on-month drift of mean effort in the last year (below 0.03 = settled): "
-           + ", ".join(f"{short_name(p)} {_num(v)}" for p, v in drift.items()), "",
+           + md_text(", ".join(f"{short_name(p)} {_num(v)}" for p, v in drift.items())), "",
            "## Failures", ""]
-    md += [f"- {r['design_point']} replication {r['replication']}: {r['status']}"
+    md += [md_text(f"- {r['design_point']} replication {r['replication']}: {r['status']}")
            for r in failed] or ["- none"]
     md += ["", "## Reproduce", "", f"`{cmd}` with seed {cfg.get('seed', '')}; the exact "
            "config of every job is in its `.hydra/config.yaml`; every replication's seed is "
            "in `summary.csv`."]
-    _write(sweep / "report.md", "\n".join(md) + "\n")
+    atomic_write(sweep / "report.md", "\n".join(md) + "\n")
 
     # -- HTML --------------------------------------------------------------------------------
     e = html.escape
@@ -185,14 +187,13 @@ def write_reports(sweep: Path, *, rows: list[dict[str, Any]], cfg: Mapping[str, 
           "document.body.dataset.imagesTotal=i.length;document.body.dataset.imagesLoaded="
           "i.filter(x=>x.complete&&x.naturalWidth>0).length;});</script></body></html>"]
     path = sweep / "report.html"
-    _write(path, "\n".join(h) + "\n")
+    atomic_write(path, "\n".join(h) + "\n")
     return path
 
 
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+def md_text(text: object) -> str:
+    """Text for Markdown: HTML escaped (a renderer shows it, never runs it) and table-safe."""
+    return html.escape(str(text), quote=False).replace("|", "\\|").replace("`", "\\`")
 
 
 __all__ = ["KEY_METRICS", "write_reports"]
