@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -38,12 +38,24 @@ def group_options(group: str) -> list[str]:
 def _one_line(exc: Exception) -> str:
     """Turn a Hydra/OmegaConf composition error into one line naming the field."""
     text = str(exc).strip()
+    override = getattr(exc, "override", None)
+    if override is not None and type(exc).__name__ == "OverrideParseException":
+        return (f"{override}: cannot be read as key=value ({text.splitlines()[0]}); quote a value "
+                f"with spaces or brackets, e.g. 'key={{a: 1}}'")
     m = re.search(r"Could not find '([^']+)/([^']+)'", text)
     if m:
         group, option = m.groups()
         return (
             f"{group}: unknown option {option!r}; allowed: {', '.join(group_options(group))}"
         )
+    cause = str(exc.__cause__ or "")
+    full = re.search(r"full_key: (\S+)", cause)
+    overridden = re.search(r"Could not override '([^']+)'", text)
+    if "is not in struct" in cause and full and overridden and (
+            full.group(1) != overridden.group(1)):
+        return (f"{full.group(1)}: no such setting (a mapping given on the command line is "
+                f"merged into the preset's; a new key is added with a leading +, e.g. "
+                f"+{full.group(1)}=...)")
     m = re.search(r"Could not override '([^']+)'", text)
     if m:
         return (f"{m.group(1)}: no such setting (misspelt key? a field the preset does not list "
@@ -63,7 +75,8 @@ def load_config(overrides: Sequence[str] = (), config_name: str = "config",
 
     Args:
         overrides: Hydra override strings, e.g. ``["scheme=target_bonus", "seed=3"]``.
-        search: Extra config folders (e.g. a designer's own ``scheme/`` plans), searched after
+        search: A designer's folders of plan files (``<folder>/scheme/<name>.yaml``): each file
+            is checked (:mod:`sim.planfiles`) and only the checked schemes are searched, after
             the shipped tree.
         config_name: Primary config file (without ``.yaml``).
 
@@ -73,38 +86,64 @@ def load_config(overrides: Sequence[str] = (), config_name: str = "config",
     Raises:
         ConfigError: One line naming the bad field and what is allowed.
     """
+    import tempfile
+
+    from sim import planfiles
+
+    check_overrides(overrides)
+    with tempfile.TemporaryDirectory(prefix="incentive-sim-plans-") as tmp:
+        tree = planfiles.confined_tree(search, Path(tmp))
+        hcfg = _compose(config_name, [*overrides, *searchpath_overrides(tree)], hydra=True)
+    planfiles.check_chosen(dict(hcfg.hydra.runtime.choices),
+                           planfiles.user_options(search) if search else {})
+    with open_dict(hcfg):
+        del hcfg["hydra"]
+    validate(hcfg)
+    return hcfg
+
+
+def check_overrides(overrides: Sequence[str]) -> None:
+    """What a command line may say: option names, no interpolations, no empty mappings.
+
+    Raises:
+        ConfigError: One line naming the override.
+    """
+    from sim import planfiles
+
+    planfiles.check_option_names(overrides)
+    for o in overrides:
+        key, _, value = o.partition("=")
+        if "${" in value:
+            raise ConfigError(f"{key.lstrip('+~')}: interpolations (${{...}}) are not allowed "
+                              f"on the command line; give the value")
+        if value.strip() == "{}" and not key.startswith(("+", "~", "hydra")):
+            raise ConfigError(f"{key}: ={{}} changes nothing (a mapping on the command line is "
+                              f"merged into the preset's); remove an entry with ~{key}.<name>")
+
+
+def _compose(config_name: str, overrides: Sequence[str], hydra: bool = False) -> DictConfig:
+    """Hydra's compose with every error as one :class:`ConfigError` line."""
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
-    for o in overrides:
-        key, _, value = o.partition("=")
-        if value.strip() == "{}" and not key.startswith(("+", "~", "hydra")):
-            raise ConfigError(f"{key}: ={{}} changes nothing (a mapping on the command line is "
-                              f"merged into the preset's); remove an entry with ~{key}.<name>")
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-            cfg = compose(config_name=config_name,
-                          overrides=[*list(overrides), *searchpath_overrides(search)])
+            return compose(config_name=config_name, overrides=list(overrides),
+                           return_hydra_config=hydra)
     except (HydraException, OmegaConfBaseException, ValueError) as exc:
         raise ConfigError(_one_line(exc)) from None
     finally:
         GlobalHydra.instance().clear()
-    validate(cfg)
-    return cfg
 
 
-def searchpath_overrides(folders: Sequence[str]) -> list[str]:
-    """``hydra.searchpath`` override adding config folders (absolute ``file://`` URLs)."""
-    if not folders:
+def searchpath_overrides(tree: Path | None) -> list[str]:
+    """``hydra.searchpath`` override adding a confined plans tree (an absolute ``file://``)."""
+    if tree is None:
         return []
-    for f in folders:
-        if not Path(f).is_dir():
-            raise ConfigError(f"--plans: {f} is not a folder (it should hold scheme/<name>.yaml)")
-    urls = ",".join(f"file://{Path(f).resolve()}" for f in folders)
-    return [f"hydra.searchpath=[{urls}]"]
+    return [f"hydra.searchpath=[file://{Path(tree).resolve()}]"]
 
 
 def sweep_points(overrides: Sequence[str], search: Sequence[str] = ()
@@ -125,21 +164,22 @@ def sweep_points(overrides: Sequence[str], search: Sequence[str] = ()
     Raises:
         ConfigError: One line naming the bad field of the first bad design point.
     """
-    from hydra import compose, initialize_config_dir
+    import tempfile
+
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-    from hydra.core.global_hydra import GlobalHydra
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
+    from sim import planfiles
+
+    check_overrides(overrides)
     plain_args = [o for o in overrides if "," not in o.partition("=")[2]
                   or o.partition("=")[2].strip().startswith("[")]
-    GlobalHydra.instance().clear()
+    with tempfile.TemporaryDirectory(prefix="incentive-sim-plans-") as tmp:
+        tree = planfiles.confined_tree(search, Path(tmp))
+        hcfg = _compose("config", [*plain_args, *searchpath_overrides(tree)], hydra=True)
     try:
-        with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-            hcfg = compose(config_name="config",
-                           overrides=[*plain_args, *searchpath_overrides(search)],
-                           return_hydra_config=True)
         node = hcfg.hydra.sweeper.params
         params = OmegaConf.to_container(node, resolve=False) if node is not None else {}
         mode = str(OmegaConf.select(hcfg, "hydra.mode", default=None) or "")
@@ -154,10 +194,17 @@ def sweep_points(overrides: Sequence[str], search: Sequence[str] = ()
             points = BasicSweeper.split_arguments(parsed, None)[0]
     except (HydraException, OmegaConfBaseException, ValueError) as exc:
         raise ConfigError(_one_line(exc)) from None
-    finally:
-        GlobalHydra.instance().clear()
+    first = None
     for point in points:
-        load_config(point, search=search)
+        cfg = load_config(point, search=search)
+        first = first if first is not None else cfg
+    baseline = OmegaConf.select(first, "experiment.baseline") if first is not None else None
+    if baseline and "optuna" not in target:
+        want = {b.strip().lstrip("+") for b in str(baseline).split(",")}
+        if not any(want <= {o.lstrip("+") for o in point} for point in points):
+            raise ConfigError(f"experiment.baseline: {baseline} names no design point of this "
+                              f"sweep; design points: "
+                              f"{'; '.join(','.join(p) for p in points)[:300]}")
     return points, mode.endswith("MULTIRUN"), name
 
 
@@ -222,14 +269,10 @@ def validate(cfg: DictConfig) -> None:
     _expect_int(cfg, "seed", 0)
     if "months" in cfg:
         _expect_int(cfg, "months", 1)
+    _known_keys(cfg)
     if all(g in cfg for g in ("size", "market", "firm", "org", "process", "tiering",
                                "behavior", "calibration")):
-        from sim.firm.params import ParamError, Params
-
-        try:
-            Params.from_config(_plain(cfg))
-        except ParamError as exc:
-            raise ConfigError(str(exc)) from None
+        validate_run(_plain(cfg))
     if OmegaConf.select(cfg, "experiment") is not None:
         _expect_int(cfg, "experiment.replications", 1)
         base = OmegaConf.select(cfg, "experiment.baseline")
@@ -267,6 +310,62 @@ def validate(cfg: DictConfig) -> None:
         _validate_learner(cfg, "theory.learner")
     if "behavior" in cfg:
         _validate_learner(cfg, "behavior.learner")
+
+
+#: Top-level keys a run's config has (``validation`` is the validation presets'), and the keys
+#: of the small groups that are not the firm's (the firm's are read by sim.firm.params).
+TOP_KEYS = ("seed", "months", "acknowledge", "rollout", "experiment", "scheme", "org", "tiering",
+            "size", "market", "process", "firm", "behavior", "calibration", "theory", "debug",
+            "search", "sensitivity", "validation")
+GROUP_KEYS = {"experiment": ("name", "replications", "baseline"),
+              "debug": ("fail_replication", "kill_during_write"),
+              "rollout": ("month", "scheme")}
+
+
+def _known_keys(cfg: DictConfig) -> None:
+    """A key nothing reads (``+foo=1``, ``+experiment.repetitions=5``) is refused."""
+    for key in map(str, cfg):
+        if key not in TOP_KEYS:
+            raise ConfigError(f"{key}: no such setting; top-level settings: "
+                              f"{', '.join(TOP_KEYS)}")
+    for group, allowed in GROUP_KEYS.items():
+        node = OmegaConf.select(cfg, group)
+        for key in map(str, node) if isinstance(node, DictConfig) else ():
+            if key not in allowed:
+                raise ConfigError(f"{group}.{key}: no such setting; allowed: "
+                                  f"{', '.join(allowed)}")
+
+
+def validate_run(c: dict[str, Any]) -> None:
+    """The checks a firm run needs, on plain containers (what ``sim.run`` gets).
+
+    The firm's parameters (:class:`sim.firm.params.Params`), the scheme and a rollout scheme
+    (every plan built), and the firm's rules for schemes (:mod:`sim.plan_rules`).
+
+    Raises:
+        ConfigError: One line naming the field.
+    """
+    from sim import plan_rules
+    from sim.firm.params import ParamError, Params
+    from sim.plans import PlanError
+    from sim.scheme import build_scheme
+
+    try:
+        p = Params.from_config(c)
+    except ParamError as exc:
+        raise ConfigError(str(exc)) from None
+    acknowledged = plan_rules.check_acknowledged(c.get("acknowledge"))
+    schemes = [("scheme", c.get("scheme"))]
+    if (c.get("rollout") or {}).get("scheme") is not None:
+        schemes.append(("rollout.scheme", c["rollout"]["scheme"]))
+    for where, scheme in schemes:
+        if not isinstance(scheme, dict):
+            raise ConfigError(f"{where}: must be a scheme (name, plans, roles)")
+        try:
+            build_scheme(scheme)
+        except PlanError as exc:
+            raise ConfigError(str(exc) if where == "scheme" else f"{where}: {exc}") from None
+        plan_rules.check_scheme(scheme, where, p.pay.otc, acknowledged)
 
 
 def _validate_learner(cfg: DictConfig, key: str) -> None:

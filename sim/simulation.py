@@ -41,17 +41,31 @@ def plain(cfg: DictConfig | dict[str, Any]) -> dict[str, Any]:
     return cfg
 
 
-def run(cfg: DictConfig | dict[str, Any], keep_deals: bool = False) -> Result:
+def run(cfg: DictConfig | dict[str, Any], keep_deals: bool = False,
+        show_progress: bool = False) -> Result:
     """Simulate the firm for ``cfg.months`` months and compute its metrics.
 
+    The config is checked first, however it was made or changed: a bad value raises
+    :class:`sim.config.ConfigError` with the same one line the command line prints.
+
     Args:
-        cfg: A composed config (``sim.load_config([...])``).
+        cfg: A composed config (``sim.load_config([...])``), or the same as plain containers.
         keep_deals: Also return the deal ledger.
+        show_progress: A progress bar over the months on a terminal (the command line's runs).
     """
-    c = plain(cfg)
+    from sim.config import validate, validate_run
+    from sim.progress import progress
+
+    if isinstance(cfg, DictConfig):
+        validate(cfg)
+        c = plain(cfg)
+    else:
+        c = plain(cfg)
+        validate_run(c)
     firm = Firm(c)
+    months = range(firm.months)
     try:
-        for _ in range(firm.months):
+        for _ in progress(months, firm.months, "months", "month") if show_progress else months:
             firm.step()
         return _result(firm, keep_deals)
     finally:

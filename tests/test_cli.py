@@ -25,7 +25,7 @@ BAD = [
     (["seed=1.5"], "seed: must be an integer"),
     (["org.shared_pay=maybe"], "org.shared_pay: must be true or false"),
     (["mnths=3"], "mnths: no such setting"),
-    (["--verbose"], "--verbose: options are -m and key=value"),
+    (["--verbose"], "--verbose: options are -m, --plans DIR and key=value"),
 ]
 
 

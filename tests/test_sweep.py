@@ -17,11 +17,11 @@ from sim.stats import Paired
 TINY = ["debug=small", "months=14", "firm.burn_in=2"]
 
 
-def sweep(tmp: Path, name: str, *args: str) -> Path:
+def sweep(tmp: Path, name: str, *args: str, code: int = 0) -> Path:
     out = tmp / name
     cmd = [sys.executable, "-m", "sim", *args, *TINY, f"hydra.sweep.dir={out}"]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.returncode == code, proc.stderr[-2000:]
     return out
 
 
@@ -64,8 +64,9 @@ def test_the_same_sweep_again_gives_an_identical_summary_and_serial_equals_jobli
 
 
 def test_a_failing_replication_is_recorded_and_reported(tmp_path):
+    # A sweep with failed replications exits 3 after writing its summary and report.
     out = sweep(tmp_path, "c", "-m", "scheme=commission,gain_sharing",
-                "experiment.replications=2", "+debug.fail_replication=1")
+                "experiment.replications=2", "+debug.fail_replication=1", code=3)
     rows = read_csv(out / "summary.csv")
     failed = [r for r in rows if r["status"] != "ok"]
     assert [r["replication"] for r in failed] == [1, 1]

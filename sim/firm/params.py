@@ -33,6 +33,10 @@ HELP_TASKS: dict[int, tuple[str, ...]] = {
     SALES: ("coordination",), RND: ("support", "knowledge"),
     SUPPLY: ("delivery", "bid_support"), SUPPORT: ("service",),
 }
+#: Measures every plan may read, per person and month (payroll credits them).
+MEASURES = ("revenue", "margin", "profit", "team_revenue", "kpi", "help", "new_accounts")
+#: The measures that are money (thousands), as opposed to counts and KPI indices.
+MONEY_MEASURES = ("revenue", "margin", "profit", "team_revenue")
 #: Org designs, each read as the switch it is: whether tier-A accounts get dedicated teams.
 DESIGNS: dict[str, bool] = {"silo": False, "iron_triangle": True}
 TIERING_MODES = ("by_unit", "company")

@@ -23,12 +23,10 @@ import numpy as np
 from sim.firm.counterfactual import Deltas
 from sim.firm.fulfilment import Credited, Events
 from sim.firm.org import Org
-from sim.firm.params import HELP_TASKS, RND, ROLES, SALES, SUPPLY, Params
+from sim.firm.params import HELP_TASKS, MEASURES, RND, ROLES, SALES, SUPPLY, Params
 from sim.plans import Groups, PeriodState, Plan, build_plan
 from sim.scheme import Scheme, build_scheme
 
-#: Measures every plan may read, per person and month.
-MEASURES = ("revenue", "margin", "profit", "team_revenue", "kpi", "help", "new_accounts")
 #: Each money measure and the credited amount it is made of: net revenue or margin. The one map
 #: of crediting, counterfactual changes and clawbacks.
 MONEY: tuple[tuple[str, str], ...] = (("revenue", "revenue"), ("margin", "margin"),

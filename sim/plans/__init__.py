@@ -24,6 +24,8 @@ PLANS: dict[str, type[Plan]] = {
 
 # Fields given as lists of pairs in YAML, kept as tuples so plans stay hashable and comparable.
 _PAIR_FIELDS = ("tiers", "curve")
+#: Most points a payout curve or rate table may have (each is evaluated every month).
+MAX_POINTS = 100
 
 
 def _number(value: Any, where: str) -> float:
@@ -67,6 +69,8 @@ def build_plan(cfg: Mapping[str, Any], where: str = "plan") -> Plan:
                 pairs = [(a, b) for a, b in data[key]]
             except (TypeError, ValueError) as exc:
                 raise PlanError(f"{where}.{key}: expected a list of [x, y] pairs") from exc
+            if len(pairs) > MAX_POINTS:
+                raise PlanError(f"{where}.{key}: at most {MAX_POINTS} points, got {len(pairs)}")
             data[key] = tuple((_number(a, f"{where}.{key}"), _number(b, f"{where}.{key}"))
                               for a, b in pairs)
     kinds = {f.name: f.type for f in dataclasses.fields(cls)}
