@@ -343,14 +343,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 claim = claim_new("results/sweeps", name, "hydra.sweep.dir")
                 sweep_dir = str(claim.folder)
                 claim.release()  # claimed again below, with the sweep's manifest
-                hydra_args.append(f"hydra.sweep.dir={sweep_dir}")
             claim = _claim_sweep_dir(Path(sweep_dir), points, search, resumable=not searching)
             out = Path(sweep_dir)
         else:
             claim = _claim_run_dir(given.get("hydra.run.dir"), first)
             out = claim.folder
-            if "hydra.run.dir" not in given:
-                hydra_args.append(f"hydra.run.dir={out}")
+        # Hydra gets the folder as an absolute path: job processes a launcher reuses may
+        # have another working directory.
+        key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+        hydra_args = [a for a in hydra_args if not a.lstrip("+").startswith(key + "=")]
+        hydra_args.append(f"{key}={out.resolve()}")
     except (ConfigError, FolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return BAD_INPUT
