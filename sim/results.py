@@ -23,7 +23,7 @@ def new_run_dir(parent: str | os.PathLike[str], stem: str) -> tuple[Path, Path]:
         ``(tmp, final)``: a temporary folder to write into and the folder it will become.
     """
     root = Path(parent)
-    root.mkdir(parents=True, exist_ok=True)
+    make_folder(root, "out")
     k = 1
     while (root / f"{stem}-{k:03d}").exists():
         k += 1

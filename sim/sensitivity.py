@@ -79,11 +79,17 @@ def study_from_config(cfg: Mapping[str, Any]) -> Study:
     if method not in METHODS:
         raise ConfigError(f"sensitivity.method: must be one of {', '.join(METHODS)}, got "
                           f"{method!r}")
+    from sim.firm.params import ParamError, integer, number
+
     params: dict[str, tuple[float, float]] = {}
     for key, bounds in _flat(s.get("parameters") or {}).items():
         if not isinstance(bounds, Sequence) or len(bounds) != 2:
             raise ConfigError(f"sensitivity.parameters.{key}: expected [low, high]")
-        low, high = float(bounds[0]), float(bounds[1])
+        try:
+            low = number(bounds[0], f"sensitivity.parameters.{key}[0]")
+            high = number(bounds[1], f"sensitivity.parameters.{key}[1]")
+        except ParamError as exc:
+            raise ConfigError(str(exc)) from None
         if not low < high:
             raise ConfigError(f"sensitivity.parameters.{key}: low must be < high, got "
                               f"[{low}, {high}]")
@@ -100,10 +106,11 @@ def study_from_config(cfg: Mapping[str, Any]) -> Study:
         raise ConfigError("sensitivity.outputs: give at least one metric")
     if not schemes:
         raise ConfigError("sensitivity.schemes: give at least one scheme")
-    n, reps = int(s.get("n", 32)), int(s.get("replications", 2))
-    if n < 2 or reps < 1:
-        raise ConfigError(f"sensitivity.n must be ≥ 2 and sensitivity.replications ≥ 1, got "
-                          f"{n} and {reps}")
+    try:
+        n = integer(s.get("n", 32), "sensitivity.n", 2)
+        reps = integer(s.get("replications", 2), "sensitivity.replications", 1)
+    except ParamError as exc:
+        raise ConfigError(str(exc)) from None
     return Study(parameters=params, outputs=outputs, schemes=schemes, method=method, n=n,
                  replications=reps, seed=int(cfg.get("seed", 0)))
 
@@ -364,7 +371,7 @@ def _report(out: Path, study: Study, summary: Mapping[str, Any], irows: list[dic
 def main(argv: Sequence[str] | None = None) -> int:
     """``incentive-sim-sensitivity [key=value ...]``: run a sensitivity study."""
     from sim.config import load_config
-    from sim.results import new_run_dir, publish
+    from sim.results import FolderError, new_run_dir, publish
     from sim.simulation import plain
 
     parser = argparse.ArgumentParser(prog="incentive-sim-sensitivity",
@@ -390,8 +397,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     cfg["_overrides"] = overrides
-    tmp, final = new_run_dir("results/sensitivity", str(cfg["sensitivity"].get("name",
-                                                                               "sensitivity")))
+    try:
+        tmp, final = new_run_dir("results/sensitivity",
+                                 str(cfg["sensitivity"].get("name", "sensitivity")))
+    except FolderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(f"{study.method}: {len(study.parameters)} parameters, n = {study.n}, "
           f"{len(study.schemes)} schemes × {study.replications} replications", flush=True)
     result = run_study(cfg, tmp, workers=args.workers)

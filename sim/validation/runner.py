@@ -162,7 +162,7 @@ def run_validation(names: Sequence[str], settings: Settings, out: Path
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``incentive-sim-validate [NAME ...] [--quick] [--seeds N]``."""
-    from sim.results import new_run_dir, publish
+    from sim.results import FolderError, atomic_write, new_run_dir, publish
 
     parser = argparse.ArgumentParser(prog="incentive-sim-validate",
                                      description=__doc__.split("\n\n")[0])
@@ -192,14 +192,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    tmp, final = new_run_dir(args.out, "run")
+    try:
+        tmp, final = new_run_dir(args.out, "run")
+    except FolderError as exc:
+        print(f"error: --out: {str(exc).removeprefix('out: ')}", file=sys.stderr)
+        return 2
     try:
         checks, _ = run_validation(names, Settings(args.quick, args.seeds, args.workers), tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     path = publish(tmp, final)
-    shutil.copyfile(path / "checks.json", Path(args.out) / "checks.json")
+    atomic_write(Path(args.out) / "checks.json",
+                 (path / "checks.json").read_text(encoding="utf-8"))
     passed = sum(c.passed for c in checks)
     if args.quick:
         print(f"{passed} of {len(checks)} quick checks pass (quick mode: few seeds and the small "
