@@ -109,9 +109,12 @@ def test_a_sweep_with_failed_replications_or_a_lost_worker_exits_3(tmp_path):
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_run_says_so_in_one_line_and_leaves_nothing_complete(tmp_path, sig):
     out = tmp_path / "r"
+    # As from a terminal: the test runner's workers may ignore SIGINT, and a child inherits
+    # that (Python then installs no KeyboardInterrupt handler).
     proc = subprocess.Popen([sys.executable, "-m", "sim", "size=m", f"hydra.run.dir={out}"],
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 60
     while not (out / ".hydra").exists() and time.time() < deadline:
         time.sleep(0.1)
