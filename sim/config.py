@@ -8,6 +8,7 @@ and what is allowed; the CLI prints that line and exits non-zero before anything
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -200,12 +201,33 @@ def sweep_points(overrides: Sequence[str], search: Sequence[str] = ()
         first = first if first is not None else cfg
     baseline = OmegaConf.select(first, "experiment.baseline") if first is not None else None
     if baseline and "optuna" not in target:
-        want = {b.strip().lstrip("+") for b in str(baseline).split(",")}
-        if not any(want <= {o.lstrip("+") for o in point} for point in points):
+        want = override_pairs(str(baseline).split(","))
+        if not any(want <= override_pairs(point) for point in points):
             raise ConfigError(f"experiment.baseline: {baseline} names no design point of this "
                               f"sweep; design points: "
                               f"{'; '.join(','.join(p) for p in points)[:300]}")
     return points, mode.endswith("MULTIRUN"), name
+
+
+def override_pairs(overrides: Sequence[str]) -> set[tuple[str, str]]:
+    """``key=value`` overrides as comparable pairs: ``+`` dropped, values in YAML's spelling.
+
+    A sweep's own values come back from Hydra as Python's (``False``); a user writes YAML's
+    (``false``): both are ``("process.ltc_gates", "false")`` here.
+    """
+    import yaml
+
+    out = set()
+    for o in overrides:
+        key, _, value = o.strip().lstrip("+").partition("=")
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            parsed = value
+        canon = (json.dumps(parsed) if isinstance(parsed, bool | int | float) or parsed is None
+                 else str(value))
+        out.add((key, canon))
+    return out
 
 
 def _search_corners(parsed: list[Any]) -> list[list[str]]:

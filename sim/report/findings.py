@@ -50,8 +50,10 @@ def design_points(rows: list[dict[str, Any]]) -> list[str]:
 def find_baseline(points: list[str], spec: str | None) -> str:
     """The design point matching every ``key=value`` of ``spec`` (else the first point)."""
     if spec:
-        want = {s.strip().lstrip("+") for s in spec.split(",")}
-        hits = [p for p in points if want <= set(p.split(","))]
+        from sim.config import override_pairs
+
+        want = override_pairs(spec.split(","))
+        hits = [p for p in points if want <= override_pairs(p.split(","))]
         if len(hits) == 1:
             return hits[0]
         if len(hits) > 1:  # the one with nothing else varied
