@@ -203,9 +203,11 @@ def sweep_points(overrides: Sequence[str], search: Sequence[str] = ()
     if baseline and "optuna" not in target:
         want = override_pairs(str(baseline).split(","))
         if not any(want <= override_pairs(point) for point in points):
+            shown = [",".join(o for o in p if not o.lstrip("+~").startswith(
+                ("experiment", "debug", "months", "firm.burn_in", "seed"))) or "default"
+                for p in points]
             raise ConfigError(f"experiment.baseline: {baseline} names no design point of this "
-                              f"sweep; design points: "
-                              f"{'; '.join(','.join(p) for p in points)[:300]}")
+                              f"sweep; design points: {'; '.join(shown)[:300]}")
     return points, mode.endswith("MULTIRUN"), name
 
 
