@@ -390,6 +390,10 @@ def validate_run(c: dict[str, Any]) -> None:
         except PlanError as exc:
             raise ConfigError(str(exc) if where == "scheme" else f"{where}: {exc}") from None
         plan_rules.check_scheme(scheme, where, p.pay.otc, acknowledged)
+        try:
+            p.pay.salary_offset(str(scheme.get("name", "custom")))
+        except ParamError as exc:
+            raise ConfigError(str(exc)) from None
 
 
 def _validate_learner(cfg: DictConfig, key: str) -> None:

@@ -124,6 +124,8 @@ def compute(firm: Firm) -> dict[str, float]:
     out["bsc_efficiency"] = out["bookings"] / firm.org.n
     kn = np.array(rec.knowledge_log[burn:end])
     out["bsc_learning"] = float((kn / (1 + kn)).mean()) if kn.size else 0.0
+    for role, rows in zip(ROLES, idx, strict=True):  # realised pay per role (realised basis)
+        out[f"pay_{role}"] = float(annual[rows].mean()) if pays.size else float("nan")
     out.update(_traps(firm, pays, burn, end))
     out.update(_comp_practice(firm, pays, years, revenue))
     out.update(_rollout(firm))

@@ -25,12 +25,16 @@ from sim.simulation import plain, run
 ROOT = Path(__file__).resolve().parent.parent
 GROUPS = ("market", "firm", "org", "process", "tiering", "behavior")
 CALIBRATION = ("calibration.otc.sales", "calibration.otc.rnd", "calibration.otc.supply_chain",
-               "calibration.otc.support", "calibration.on_target_monthly.sales.revenue")
+               "calibration.otc.support", "calibration.on_target_monthly.sales.revenue",
+               "calibration.basis",
+               *(f"calibration.realised.{s}.{r}" for s in ("target_bonus", "gain_sharing")
+                 for r in ("sales", "rnd", "supply_chain", "support")))
 INACTIVE = yaml.safe_load((ROOT / "docs" / "inactive_at_defaults.yaml").read_text())
 #: Values for leaves that are null or a choice at the defaults.
 SET = {"market.n_accounts": 500, "firm.n_sales": 15, "firm.n_rnd": 15, "firm.n_supply_chain": 12,
        "firm.n_support": 10, "market.shock.month": 6, "market.tender.month": 6,
-       "org.design": "iron_triangle", "tiering.mode": "company", "behavior.frozen": "[sales]"}
+       "org.design": "iron_triangle", "tiering.mode": "company", "behavior.frozen": "[sales]",
+       "calibration.basis": "realised"}
 SMALL = ("debug=small",)
 
 

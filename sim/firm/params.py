@@ -14,7 +14,7 @@ import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -206,11 +206,7 @@ class Shock:
 
 @dataclass(frozen=True)
 class Tender:
-    """One large tender (S4).
-
-    At ``month`` (``None``: none), worth ``value_months`` of the largest tier-A account's
-    wallet, against a competitor of strength ``competitor``.
-    """
+    """One large tender (S4): at ``month``, ``value_months`` of a wallet, a strong competitor."""
 
     month: int | None
     value_months: float
@@ -411,22 +407,28 @@ class FirmParams:
         return self.tasks[ROLES[role]].index(task)
 
 
-@dataclass(frozen=True)
-class OrgParams:
-    """Org design (``configs/org``): silos, or iron triangles for a share of ARs."""
+class _Group:
+    """A config group whose every leaf is declared with :func:`_spec`."""
 
-    design: str
-    triangle_share: float
-    shared_pay: bool
+    where: ClassVar[str]
 
     @classmethod
-    def from_config(cls, node: Any) -> OrgParams:
-        """Read and check ``org``."""
-        r = _Reader(node, "org")
-        out = cls(design=r.choice("design", tuple(DESIGNS)),
-                  triangle_share=r.share("triangle_share"), shared_pay=r.boolean("shared_pay"))
+    def from_config(cls, node: Any) -> Any:
+        """Read and check the group (every leaf, and no other key)."""
+        r = _Reader(node, cls.where)
+        out = cls(**_read_fields(cls, r))
         r.done()
         return out
+
+
+@dataclass(frozen=True)
+class OrgParams(_Group):
+    """Org design (``configs/org``): silos, or iron triangles for a share of ARs."""
+
+    where: ClassVar[str] = "org"
+    design: str = _spec("choice", tuple(DESIGNS))
+    triangle_share: float = _spec("share")
+    shared_pay: bool = _spec("boolean")
 
     @property
     def dedicated_teams(self) -> bool:
@@ -435,41 +437,24 @@ class OrgParams:
 
 
 @dataclass(frozen=True)
-class ProcessParams:
+class ProcessParams(_Group):
     """LTC gate reviews at ATB (S12, ``configs/process``)."""
 
-    ltc_gates: bool
-    review_threshold: float
-    review_noise: float
-    sharpen: float
-
-    @classmethod
-    def from_config(cls, node: Any) -> ProcessParams:
-        """Read and check ``process``."""
-        r = _Reader(node, "process")
-        out = cls(ltc_gates=r.boolean("ltc_gates"), review_threshold=r.share("review_threshold"),
-                  review_noise=r.number("review_noise", 0.0), sharpen=r.share("sharpen"))
-        r.done()
-        return out
+    where: ClassVar[str] = "process"
+    ltc_gates: bool = _spec("boolean")
+    review_threshold: float = _spec("share")
+    review_noise: float = _spec("number", 0.0)
+    sharpen: float = _spec("share")
 
 
 @dataclass(frozen=True)
-class TieringParams:
+class TieringParams(_Group):
     """Who is a key account (S1, ``configs/tiering``)."""
 
-    mode: str
-    top_share: float
-    tier_a_priority: float
-
-    @classmethod
-    def from_config(cls, node: Any) -> TieringParams:
-        """Read and check ``tiering``."""
-        r = _Reader(node, "tiering")
-        out = cls(mode=r.choice("mode", TIERING_MODES),
-                  top_share=r.share("top_share", low_open=True),
-                  tier_a_priority=r.number("tier_a_priority", 0.0))
-        r.done()
-        return out
+    where: ClassVar[str] = "tiering"
+    mode: str = _spec("choice", TIERING_MODES)
+    top_share: float = _spec("share", low_open=True)
+    tier_a_priority: float = _spec("number", 0.0)
 
     @property
     def company_wide(self) -> bool:
@@ -513,14 +498,13 @@ class BehaviorParams:
 
 @dataclass(frozen=True)
 class PayReference:
-    """The calibration numbers the firm reads.
-
-    On-target pay per role (per year) and an AR's on-target monthly revenue (the triangle
-    scorecard's target).
-    """
+    """Calibration numbers the firm reads: on-target pay, revenue, and the pay basis."""
 
     otc: dict[str, float]
     on_target_revenue: float
+    basis: str = "on_target"
+    baseline: str = "commission"
+    offsets: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, node: Any) -> PayReference:
@@ -529,7 +513,34 @@ class PayReference:
         otc = r.per_role("otc", lambda p, role: p.number(role, 0.0, low_open=True))
         sales = _Reader(r.sub("on_target_monthly").get("sales"),
                         "calibration.on_target_monthly.sales")
-        return cls(otc=otc, on_target_revenue=sales.number("revenue", 0.0, low_open=True))
+        realised = r.sub("realised")
+        offsets = {}
+        for scheme in map(str, realised.node):
+            if scheme == "baseline":
+                continue
+            offsets[scheme] = realised.per_role(
+                scheme, lambda p, role: p.number(role))
+        baseline = realised.get("baseline")
+        if not isinstance(baseline, str):
+            raise ParamError(f"calibration.realised.baseline: a scheme's name, got {baseline!r}")
+        return cls(otc=otc, on_target_revenue=sales.number("revenue", 0.0, low_open=True),
+                   basis=r.choice("basis", ("on_target", "realised")), baseline=baseline,
+                   offsets=offsets)
+
+    def salary_offset(self, scheme: str) -> dict[str, float]:
+        """Monthly salary offset per role of a scheme under this basis (0 on target).
+
+        Raises:
+            ParamError: ``realised`` for a scheme without solved offsets.
+        """
+        if self.basis == "on_target" or scheme == self.baseline:
+            return dict.fromkeys(ROLES, 0.0)
+        if scheme not in self.offsets:
+            raise ParamError(
+                f"calibration.basis: realised pay offsets are solved for "
+                f"{', '.join(sorted(self.offsets))} (baseline {self.baseline}), not for scheme "
+                f"{scheme!r}; solve them with experiments/calibrate_realised.py")
+        return self.offsets[scheme]
 
 
 @dataclass(frozen=True)

@@ -212,7 +212,10 @@ class Payroll:
         self.plan_of_role: list[list[str]] = [list(self.scheme.roles[r].plans) for r in ROLES]
         self.plans: dict[str, Plan] = dict(self.scheme.plans)
         self.triangle: dict[str, Plan] = self._triangle_pay()
-        self.salary = np.array([self.scheme.roles[ROLES[r]].salary for r in self.org.role])
+        # On the realised basis, salaries move by the offsets that equalise realised pay.
+        offset = self.p.pay.salary_offset(self.scheme.name)
+        self.salary = np.array([self.scheme.roles[ROLES[r]].salary + offset[ROLES[r]]
+                                for r in self.org.role])
         self.state: dict[str, PeriodState] = {name: plan.initial_state(self.org.n)
                                               for name, plan in self.all_plans().items()}
         self._groups: dict[str, tuple[np.ndarray, Groups]] | None = None

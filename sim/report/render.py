@@ -91,6 +91,8 @@ def write_reports(sweep: Path, *, rows: list[dict[str, Any]], cfg: Mapping[str, 
                  f"{cfg.get('months', '?')} months"),
         ("org / tiering", f"{(cfg.get('org') or {}).get('design', '?')} / "
                           f"{(cfg.get('tiering') or {}).get('mode', '?')}"),
+        ("pay basis", BASES.get(str((cfg.get("calibration") or {}).get("basis", "on_target")),
+                                "?")),
         ("code version", f"sim {sim.__version__}"),
     ]
     kpis = [m for m in KPI_METRICS if (baseline, m) in comparisons]
@@ -189,6 +191,12 @@ def write_reports(sweep: Path, *, rows: list[dict[str, Any]], cfg: Mapping[str, 
     path = sweep / "report.html"
     atomic_write(path, "\n".join(h) + "\n")
     return path
+
+
+#: How the schemes' pay levels were set, as a report says it (docs/calibration.md).
+BASES = {"on_target": "equal on-target pay per role (the presets as calibrated)",
+         "realised": "equal realised pay per role (calibration.basis=realised: salaries moved "
+                     "so that each role's mean realised pay equals the baseline scheme's)"}
 
 
 def md_text(text: object) -> str:
