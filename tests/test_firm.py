@@ -105,7 +105,10 @@ def test_learning_settles_by_the_last_year():
 
 @pytest.mark.parametrize("variant", [["seed=3"], ["seed=3", "scheme=gain_sharing",
                                                   "org=iron_triangle"],
-                                     ["seed=4", "tiering=company", "scheme=gain_sharing"]])
+                                     ["seed=4", "tiering=company", "scheme=gain_sharing"],
+                                     ["seed=3", "org.allocation=fill"],
+                                     ["seed=5", "org=iron_triangle", "org.allocation=fill",
+                                      "tiering=company"]])
 def test_threshold_counterfactual_equals_the_direct_one(variant):
     """The fast pooled-support counterfactual gives exactly the direct computation's run."""
     from sim import metrics as metrics_mod

@@ -95,15 +95,56 @@ def test_support_is_split_by_priority_times_need_and_a_deal_gets_its_weakest_par
     # other part (need 0.1): 0.5. Deal 1 gets its weakest part: 0.5.
     deal, group = np.array([0, 1, 1]), np.array([0, 0, 1])
     need, supply = np.array([0.1, 0.2, 0.1]), np.array([0.24, 0.05])
-    share, ratio, per_deal = allocate(deal, group, need, np.ones(3), supply, 2)
+    share, ratio, per_deal, _ = allocate(deal, group, need, np.ones(3), supply, 2)
     np.testing.assert_allclose(share, [1 / 3, 2 / 3, 1.0])
     np.testing.assert_allclose(ratio, [0.8, 0.8, 0.5])
     np.testing.assert_allclose(per_deal, [0.8, 0.5])
     # triple priority for deal 0 (a tier-A account): weights 0.3 and 0.2 → shares 0.6, 0.4;
     # deal 0 gets min(1, 0.24·0.6/0.1) = 1, deal 1's part 0.24·0.4/0.2 = 0.48
-    _, ratio, per_deal = allocate(deal, group, need, np.array([3.0, 1.0, 1.0]), supply, 2)
+    _, ratio, per_deal, _ = allocate(deal, group, need, np.array([3.0, 1.0, 1.0]), supply, 2)
     np.testing.assert_allclose(ratio, [1.0, 0.48, 0.5])
     np.testing.assert_allclose(per_deal, [1.0, 0.48])
+
+
+def test_fill_passes_what_one_part_cannot_use_on_to_the_others():
+    # The capped rule's second example wastes 0.24 − 0.1 − 0.096 = 0.044 of group 0's supply.
+    # Filling by priority: deal 0 (priority 3) is full from level 1/3, where the group uses
+    # (0.3 + 0.2)/3 = 0.1667 ≤ 0.24; the level is then (0.24 − 0.1)/0.2 = 0.7 for deal 1's part,
+    # which uses the rest. Group 1 has one part: 0.05/0.1 = 0.5, as before.
+    deal, group = np.array([0, 1, 1]), np.array([0, 0, 1])
+    need, supply = np.array([0.1, 0.2, 0.1]), np.array([0.24, 0.05])
+    _, ratio, per_deal, fill = allocate(deal, group, need, np.array([3.0, 1.0, 1.0]), supply, 2,
+                                        "fill")
+    np.testing.assert_allclose(ratio, [1.0, 0.7, 0.5])
+    np.testing.assert_allclose(per_deal, [1.0, 0.5])
+    assert fill is not None
+    # Below the first saturation it is the capped rule: equal priority, 0.24 over 0.3 → 0.8.
+    _, ratio, _, _ = allocate(deal, group, need, np.ones(3), supply, 2, "fill")
+    np.testing.assert_allclose(ratio, [0.8, 0.8, 0.5])
+    # Supply beyond the group's whole need fills every part; no supply, no support.
+    np.testing.assert_allclose(fill.level(np.array([0, 0]), np.array([0.5, 0.0])), [np.inf, 0.0])
+
+
+def test_fill_uses_all_supply_or_all_need_and_never_less_than_capped():
+    """Invariants on random groups: used = min(supply, need) per group; ratio rises with supply."""
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        n_parts, n_groups = int(rng.integers(1, 30)), int(rng.integers(1, 5))
+        group = rng.integers(0, n_groups, n_parts)
+        need = rng.uniform(0.01, 0.5, n_parts)
+        prio = rng.choice([0.5, 1.0, 3.0], n_parts) * rng.uniform(0.5, 1.5, n_parts)
+        supply = rng.uniform(0, 2, n_groups)
+        deal = np.arange(n_parts)
+        _, r_cap, _, _ = allocate(deal, group, need, prio, supply, n_parts, "capped")
+        _, r_fill, _, fill = allocate(deal, group, need, prio, supply, n_parts, "fill")
+        used_cap = np.bincount(group, weights=need * r_cap, minlength=n_groups)
+        used_fill = np.bincount(group, weights=need * r_fill, minlength=n_groups)
+        total = np.bincount(group, weights=need, minlength=n_groups)
+        np.testing.assert_allclose(used_fill, np.minimum(supply, total), atol=1e-12)
+        assert (used_fill >= used_cap - 1e-12).all()
+        assert fill is not None
+        more = np.minimum(1.0, fill.level(group, supply[group] * 1.1 + 0.01) * prio)
+        assert (more >= r_fill - 1e-12).all()
 
 
 def test_attention_builds_relationship_past_its_fixed_cost(params):

@@ -201,9 +201,7 @@ class _Outcome:
             supply: Pooled supply, broadcasting against the parts (``(n, 1)`` or ``(p,)``).
         """
         ctx, at = self.ctx, self.at
-        part_ratio = np.minimum(1.0, supply * parts.share[sel]
-                                / np.maximum(parts.need[sel], 1e-12))
-        ratio = np.minimum(part_ratio, other)
+        ratio = np.minimum(parts.ratio_at(sel, supply), other)
         strat, integ = at["strat"][j], at["integ"][j]
         kf = ctx.knowledge_factor
         if self.kind == "sr":

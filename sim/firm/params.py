@@ -40,6 +40,8 @@ MONEY_MEASURES = ("revenue", "margin", "profit", "team_revenue")
 #: Org designs, each read as the switch it is: whether tier-A accounts get dedicated teams.
 DESIGNS: dict[str, bool] = {"silo": False, "iron_triangle": True}
 TIERING_MODES = ("by_unit", "company")
+#: How a support group splits its supply over the parts it serves (docs/firm.md).
+ALLOCATIONS = ("capped", "fill")
 GATE_NAMES = ("ati", "atb", "atc")
 GATE_TERMS = ("bias", "relationship", "fit", "credibility", "price")
 #: A deal's product lines are a bitmask in an int64.
@@ -429,6 +431,7 @@ class OrgParams(_Group):
     design: str = _spec("choice", tuple(DESIGNS))
     triangle_share: float = _spec("share")
     shared_pay: bool = _spec("boolean")
+    allocation: str = _spec("choice", ALLOCATIONS)
 
     @property
     def dedicated_teams(self) -> bool:

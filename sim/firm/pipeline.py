@@ -104,6 +104,77 @@ def pass_probability(weights: np.ndarray, rel: Any, fit_: Any, cred: Any, disc: 
 
 
 @dataclass(frozen=True)
+class Fill:
+    """Water-filling by priority within each group (``org.allocation=fill``).
+
+    A group's supply ``S`` reaches its part ``i`` (need ``n_i``, priority ``p_i``) at the ratio
+    ``min(1, λ p_i)``, with the level ``λ`` that uses the supply up: ``Σ n_i min(1, λ p_i) = S``,
+    or every part at 1 when ``S`` covers the group's whole need. What one part cannot use goes on
+    to the group's other parts in proportion to their priority, until supply or need runs out.
+    Below the first saturation this is the capped rule's ratio ``S p_i / Σ p_j n_j``.
+
+    The parts are held sorted by group and falling priority, with the supply the group uses up
+    at the level where each part saturates (``spent``), so the level of any supply is one binary
+    search.
+
+    Attributes:
+        start: First sorted part of each group, and the end ``(G + 1,)``.
+        spent: Supply the group uses at the level where sorted part ``k`` saturates.
+        need_through: Need of the group's sorted parts up to and including ``k``.
+        weight_after: Σ need × priority of the group's sorted parts after ``k``.
+        weight: Σ need × priority of each group's parts ``(G,)``.
+    """
+
+    start: np.ndarray
+    spent: np.ndarray
+    need_through: np.ndarray
+    weight_after: np.ndarray
+    weight: np.ndarray
+
+    @classmethod
+    def build(cls, group: np.ndarray, need: np.ndarray, priority: np.ndarray,
+              n_groups: int) -> Fill:
+        """The breakpoints of every group's water level (parts need ``need > 0``, ``p > 0``)."""
+        order = np.lexsort((-priority, group))
+        g, n, p = group[order], need[order], priority[order]
+        w = n * p
+        start = np.searchsorted(g, np.arange(n_groups + 1))
+        cum_n, cum_w = np.cumsum(n), np.cumsum(w)
+        off_n = np.r_[0.0, cum_n][start[:-1]]
+        off_w = np.r_[0.0, cum_w][start[:-1]]
+        weight = np.bincount(g, weights=w, minlength=n_groups)
+        need_through = cum_n - off_n[g]
+        weight_after = weight[g] - (cum_w - off_w[g])
+        spent = need_through - n + (weight_after + w) / p
+        # One sentinel entry so that index arithmetic never runs off an empty array.
+        return cls(start=start, spent=np.r_[spent, np.inf], need_through=np.r_[need_through, 0.0],
+                   weight_after=np.r_[weight_after, 0.0], weight=weight)
+
+    def level(self, group: np.ndarray, supply: np.ndarray) -> np.ndarray:
+        """The water level ``λ`` of each ``(group, supply)`` pair (``inf``: every part full)."""
+        shape = np.broadcast(np.asarray(group), np.asarray(supply)).shape
+        g = np.broadcast_to(group, shape).ravel()
+        s = np.broadcast_to(np.asarray(supply, dtype=float), shape).ravel()
+        first = self.start[g]
+        lo, hi = first.copy(), self.start[g + 1].copy()
+        while (lo < hi).any():  # count the group's parts that saturate at or below this supply
+            mid = (lo + hi) // 2
+            searching = lo < hi
+            ok = self.spent[mid] <= s
+            lo = np.where(searching & ok, mid + 1, lo)
+            hi = np.where(searching & ~ok, mid, hi)
+        k = lo - 1  # the last saturated part (first − 1: none)
+        none = k < first
+        k = np.where(none, self.spent.size - 1, k)
+        rest = np.where(none, self.weight[g], self.weight_after[k])
+        used = np.where(none, 0.0, self.need_through[k])
+        lam = np.full(s.shape, np.inf)
+        pos = rest > 0
+        lam[pos] = (s[pos] - used[pos]) / rest[pos]
+        return lam.reshape(shape)
+
+
+@dataclass(frozen=True)
 class Support:
     """How one kind of support (SR, or FR bid support) reaches open deals, part by part.
 
@@ -111,11 +182,13 @@ class Support:
         deal: Open position of each part's deal.
         group: Group (triangle or pool) serving each part.
         need: Effort-months each part needs.
-        share: Each part's share of its group's supply.
+        share: Each part's share of its group's supply (the capped rule).
         ratio: Supply reaching each part over its need (≤ 1).
         supply: Pooled effort per group.
         people_group: Group of each SR (or FR) seat.
         deal_ratio: Weakest part ratio per open deal (1 where nothing is needed).
+        priority: Each part's priority in its group.
+        fill: The water levels under ``org.allocation=fill``, ``None`` under ``capped``.
     """
 
     deal: np.ndarray
@@ -126,23 +199,47 @@ class Support:
     supply: np.ndarray
     people_group: np.ndarray
     deal_ratio: np.ndarray
+    priority: np.ndarray
+    fill: Fill | None = None
+
+    def ratio_at(self, sel: np.ndarray, supply: np.ndarray) -> np.ndarray:
+        """Ratios of parts ``sel`` if their groups' supply were ``supply`` (broadcasting)."""
+        if self.fill is None:
+            return np.minimum(1.0, supply * self.share[sel] / np.maximum(self.need[sel], 1e-12))
+        return np.minimum(1.0, self.fill.level(self.group[sel], supply) * self.priority[sel])
+
+    @property
+    def used(self) -> float:
+        """Effort-months of supply that reached a part this month."""
+        return float((self.need * self.ratio).sum())
 
 
 def allocate(deal: np.ndarray, group: np.ndarray, need: np.ndarray, priority: np.ndarray,
-             supply: np.ndarray, n_open: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Split each group's supply over its parts in proportion to priority × need.
+             supply: np.ndarray, n_open: int, rule: str = "capped"
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Fill | None]:
+    """Split each group's supply over its parts by priority.
+
+    ``capped`` (the first rule): in proportion to priority × need, each part's ratio
+    min(1, supply · share / need), so supply a part cannot use is lost. ``fill``: water-filling
+    by priority (:class:`Fill`), so it goes on to the group's other parts.
 
     Returns:
-        ``(share, ratio, deal_ratio)``: each part's share of its group's supply, its support ratio
-        min(1, supply · share / need), and each open deal's weakest part ratio (1 if none).
+        ``(share, ratio, deal_ratio, fill)``: each part's capped share of its group's supply,
+        its support ratio, each open deal's weakest part ratio (1 if none), and the water
+        levels (``None`` under ``capped``).
     """
     w = priority * need
     tot = np.bincount(group, weights=w, minlength=supply.size)
     share = np.where(w > 0, w / np.maximum(tot[group], 1e-12), 0.0)
-    ratio = np.minimum(1.0, supply[group] * share / np.maximum(need, 1e-12))
+    fill = None
+    if rule == "capped":
+        ratio = np.minimum(1.0, supply[group] * share / np.maximum(need, 1e-12))
+    else:
+        fill = Fill.build(group, need, priority, supply.size)
+        ratio = np.minimum(1.0, fill.level(group, supply[group]) * priority)
     deal_ratio = np.ones(n_open)
     np.minimum.at(deal_ratio, deal, ratio)
-    return share, ratio, deal_ratio
+    return share, ratio, deal_ratio, fill
 
 
 # -- the month's deal context ---------------------------------------------------------------------
@@ -240,11 +337,11 @@ def support(kind: str, deals: Deals, acc: Accounts, org: Org, lines: Lines, open
         n_groups = t + 1
         people_group = fr_groups(org, org.idx[SUPPLY])
     supply = np.bincount(people_group, weights=effort, minlength=n_groups)
-    share, ratio, deal_ratio = allocate(deal, group, need,
-                                        _priority(acc, deals, open_, deal, view, p), supply,
-                                        open_.size)
+    prio = _priority(acc, deals, open_, deal, view, p)
+    share, ratio, deal_ratio, fill = allocate(deal, group, need, prio, supply, open_.size,
+                                              p.org.allocation)
     return Support(deal=deal, group=group, need=need, share=share, ratio=ratio, supply=supply,
-                   people_group=people_group, deal_ratio=deal_ratio)
+                   people_group=people_group, deal_ratio=deal_ratio, priority=prio, fill=fill)
 
 
 def context(deals: Deals, acc: Accounts, org: Org, lines: Lines, eff: list[np.ndarray],
