@@ -173,3 +173,55 @@ def test_quit_hazard_rises_with_the_gap_to_the_outside_option():
     # 0.005 + 0.05 · max(0, 1 − pay/outside): pay 9 of 10 → 0.01; 4.5 → 0.0325; 12 → 0.005
     h = quit_hazard(np.array([9.0, 4.5, 12.0]), np.full(3, 10.0), 0.005, 0.05)
     np.testing.assert_allclose(h, [0.01, 0.0325, 0.005])
+
+
+def test_expected_need_plans_for_deals_that_go_the_distance(params):
+    """SR and FR need per month of an account that needs all four lines and of a one-line one.
+
+    Both at the mean wallet: 0.02 deals a month × 3 months open = 0.06. All four lines (two
+    strategic): expected strategic lines ½·2 + ½⁴·2/4 = 1.03125 → SR 0.06 · 0.15 · 1.03125; lines
+    of an integrated deal ½·4 − 4·½⁴ = 1.75 → FR 0.06 · 0.10 · 1.75. Platform only: SR
+    0.06 · 0.15 · (½ + ½), FR 0 (a one-line deal is never integrated).
+    """
+    from types import SimpleNamespace
+
+    from sim.firm.ledger import Lines
+    from sim.firm.org import expected_need
+
+    lines = Lines.from_params(params.market.lines)
+    assert lines.names == ("hardware", "services", "platform", "solutions")
+    acc = SimpleNamespace(needs=np.array([0b1111, 0b0100]), wallet=np.array([1.0, 1.0]))
+    sr, fr = expected_need(acc, lines, params.market)
+    np.testing.assert_allclose(sr, [0.06 * 0.15 * 1.03125, 0.06 * 0.15 * 1.0])
+    np.testing.assert_allclose(fr, [0.06 * 0.10 * 1.75, 0.0])
+    # The combinatorics against the arrival rule itself: each needed line with probability ½,
+    # one needed line at random when the coins pick none.
+    rng = np.random.default_rng(0)
+    bits = rng.random((200_000, 4)) < 0.5
+    forced = rng.integers(0, 4, 200_000)
+    none = ~bits.any(axis=1)
+    bits[none, forced[none]] = True
+    n = bits.sum(axis=1)
+    assert abs(bits[:, 2:].sum(axis=1).mean() - 1.03125) < 0.01
+    assert abs((n * (n >= 2)).mean() - 1.75) < 0.01
+
+
+def test_triangles_keep_the_key_accounts_their_capacity_covers():
+    """Accounts dealt largest first round-robin; each triangle keeps a prefix that fits.
+
+    Triangle 0 is dealt accounts 10, 12, 14 (SR need 0.1, 0.1, 0.05: cumulative 0.1, 0.2, 0.25
+    against capacity 0.2 → keeps 10 and 12); triangle 1 accounts 11, 13 (0.1, 0.25 → keeps 11).
+    A triangle always keeps its first account, even when it alone exceeds the capacity.
+    """
+    from sim.firm.org import _by_workload
+
+    cand = np.array([10, 11, 12, 13, 14])
+    sr = np.zeros(15)
+    sr[10:15] = [0.1, 0.1, 0.1, 0.15, 0.05]
+    taken, tri = _by_workload(cand, (sr, np.zeros(15)), 2, (0.2, 1.0))
+    assert dict(zip(taken.tolist(), tri.tolist(), strict=True)) == {10: 0, 11: 1, 12: 0}
+    taken, tri = _by_workload(cand, (sr, np.zeros(15)), 2, (0.05, 1.0))
+    assert dict(zip(taken.tolist(), tri.tolist(), strict=True)) == {10: 0, 11: 1}
+    # FR binds as well: capacity 0.2 for SR but nothing for FR keeps only the first accounts.
+    taken, _ = _by_workload(cand, (sr, np.full(15, 0.1)), 2, (0.2, 0.1))
+    assert taken.tolist() == [10, 11]

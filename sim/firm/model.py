@@ -123,7 +123,8 @@ class Firm(mesa.Model):
                              self.rng)
         org.assign_accounts(self.accounts, p.heads["sales"], p.market.prospect_share,
                             streams["market"])
-        org.retier(self.accounts, self.org, p.tiering)
+        self.workload = org.workload(self.accounts, self.lines, p)
+        org.retier(self.accounts, self.org, p.tiering, self.workload)
         # Run-rate orders scale with an AR's portfolio relative to the mean one at the start.
         self.portfolio0 = float(market.focus(self.accounts, p.heads["sales"]).portfolio.mean()
                                 ) or 1.0
@@ -229,7 +230,7 @@ class Firm(mesa.Model):
         acc = self.accounts
         acc.revenue_last_year = acc.revenue_ytd.copy()
         acc.revenue_ytd[:] = 0.0
-        org.retier(acc, self.org, self.params.tiering)
+        org.retier(acc, self.org, self.params.tiering, self.workload)
         if self.payroll.raise_rates(self.people.pay_smooth, self.people.outside):
             self.record.rate_raise()
 

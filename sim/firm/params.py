@@ -42,6 +42,8 @@ DESIGNS: dict[str, bool] = {"silo": False, "iron_triangle": True}
 TIERING_MODES = ("by_unit", "company")
 #: How a support group splits its supply over the parts it serves (docs/firm.md).
 ALLOCATIONS = ("capped", "fill")
+#: How triangles get their key accounts (docs/firm.md).
+STAFFING = ("one_each", "workload")
 GATE_NAMES = ("ati", "atb", "atc")
 GATE_TERMS = ("bias", "relationship", "fit", "credibility", "price")
 #: A deal's product lines are a bitmask in an int64.
@@ -432,6 +434,7 @@ class OrgParams(_Group):
     triangle_share: float = _spec("share")
     shared_pay: bool = _spec("boolean")
     allocation: str = _spec("choice", ALLOCATIONS)
+    staffing: str = _spec("choice", STAFFING)
 
     @property
     def dedicated_teams(self) -> bool:
