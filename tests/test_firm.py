@@ -108,7 +108,11 @@ def test_learning_settles_by_the_last_year():
                                      ["seed=4", "tiering=company", "scheme=gain_sharing"],
                                      ["seed=3", "org.allocation=fill"],
                                      ["seed=5", "org=iron_triangle", "org.allocation=fill",
-                                      "tiering=company"]])
+                                      "tiering=company"],
+                                     ["seed=3", "org=iron_triangle", "org.reach_back=true"],
+                                     ["seed=6", "org=iron_triangle", "org.reach_back=true",
+                                      "org.allocation=fill", "org.staffing=workload",
+                                      "tiering=company", "scheme=gain_sharing"]])
 def test_threshold_counterfactual_equals_the_direct_one(variant):
     """The fast pooled-support counterfactual gives exactly the direct computation's run."""
     from sim import metrics as metrics_mod
@@ -123,3 +127,39 @@ def test_threshold_counterfactual_equals_the_direct_one(variant):
             firm.step()
         out[method] = json.dumps(metrics_mod.compute(firm), sort_keys=True)
     assert out["direct"] == out["search"]
+
+
+@pytest.mark.parametrize("kind", ["sr", "fr"])
+def test_reach_back_covers_triangle_deals_their_own_capacity_cannot(kind):
+    """A constructed case: triangles planned far below their deals' need, their SR/FR idle.
+
+    Without reach-back the triangles' deals get nothing; with it the line pools serve them by
+    the pools' own priority rule, at some cost to the silo deals they already served.
+    """
+    from dataclasses import replace
+
+    from sim.firm import Firm
+    from sim.firm.params import RND, SUPPLY
+    from sim.firm.pipeline import support
+    from sim.simulation import plain
+
+    firm = Firm(plain(load_config(["org=iron_triangle", "org.reach_back=true", "months=14",
+                                   "firm.burn_in=2", "seed=2"])))  # size s: 18 triangles
+    for _ in range(3):
+        firm.step()
+    d, acc, o = firm.deals, firm.accounts, firm.org
+    open_ = np.flatnonzero((d.stage <= ATC) & (d.created < firm.month) & ~d.run_rate)
+    team = acc.team[d.account[open_]]
+    seats = o.idx[RND if kind == "sr" else SUPPLY]
+    effort = np.where(o.team[seats] >= 0, 0.0, 0.05)
+    short = replace(firm.params, firm=replace(firm.params.firm, prior_level=0.01))
+    off = replace(short, org=replace(short.org, reach_back=False))
+    on_ = support(kind, d, acc, o, firm.lines, open_, team, effort, short)
+    off_ = support(kind, d, acc, o, firm.lines, open_, team, effort, off)
+    need = (d.sr_need if kind == "sr" else d.fr_need)[open_]
+    tri, silo = (team >= 0) & (need > 0), (team < 0) & (need > 0)
+    assert tri.any() and silo.any()
+    assert (off_.deal_ratio[tri] == 0).all() and off_.reach_back == 0
+    assert (on_.deal_ratio[tri] > 0).all() and on_.reach_back > 0
+    assert (on_.deal_ratio[silo] <= off_.deal_ratio[silo] + 1e-12).all()
+    assert on_.deal_ratio[silo].sum() < off_.deal_ratio[silo].sum()

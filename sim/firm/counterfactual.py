@@ -201,7 +201,7 @@ class _Outcome:
             supply: Pooled supply, broadcasting against the parts (``(n, 1)`` or ``(p,)``).
         """
         ctx, at = self.ctx, self.at
-        ratio = np.minimum(parts.ratio_at(sel, supply), other)
+        ratio = np.minimum(parts.slot_at(sel, supply), other)
         strat, integ = at["strat"][j], at["integ"][j]
         kf = ctx.knowledge_factor
         if self.kind == "sr":
@@ -231,9 +231,10 @@ def _pooled_direct(outcome: _Outcome, parts: Support, at_atc: np.ndarray,
         sel = np.flatnonzero(at_atc & (parts.group == g))
         q = parts.deal[sel]  # open positions (one part per deal within a group)
         j = atc_of_open[q]  # ATC positions
-        elsewhere = parts.group != g
+        elsewhere = np.ones(parts.slot_ratio.size, dtype=bool)
+        elsewhere[parts.slot[parts.group == g]] = False  # the deal's slot this group serves
         other = np.ones(atc_of_open.size)
-        np.minimum.at(other, parts.deal[elsewhere], parts.ratio[elsewhere])
+        np.minimum.at(other, parts.slot_deal[elsewhere], parts.slot_ratio[elsewhere])
         # Only candidates that change one's support change the group's supply; the rest leave
         # every outcome as realised (Δ = 0 exactly), so they are skipped.
         change = cr[members] - e_now[members][:, None]  # (m, KG)
@@ -262,11 +263,13 @@ def _pooled_search(outcome: _Outcome, parts: Support, at_atc: np.ndarray,
     sel = np.flatnonzero(at_atc)
     if sel.size == 0:
         return
-    deal, group, ratio = parts.deal, parts.group, parts.ratio
-    # The weakest support of each deal's parts in *other* groups (1 if none): the minimum over
-    # the deal's parts, or the second smallest for the part that is the minimum.
-    order = np.lexsort((ratio, deal))
-    d_sorted = deal[order]
+    deal, group = parts.deal, parts.group
+    # The weakest coverage of each deal's *other* slots (1 if none): the minimum over the deal's
+    # slots, or the second smallest for the part whose slot is the minimum. Without reach-back
+    # every part is its own slot.
+    ratio, slot_deal = parts.slot_ratio, parts.slot_deal
+    order = np.lexsort((ratio, slot_deal))
+    d_sorted = slot_deal[order]
     first_of = np.r_[True, d_sorted[1:] != d_sorted[:-1]]
     starts = np.flatnonzero(first_of)
     counts = np.diff(np.r_[starts, d_sorted.size])
@@ -278,7 +281,7 @@ def _pooled_search(outcome: _Outcome, parts: Support, at_atc: np.ndarray,
     two = starts[counts > 1]
     min2[d_sorted[two]] = ratio[order[two + 1]]
     q = deal[sel]
-    other = np.where(arg1[q] == sel, min2[q], min1[q])
+    other = np.where(arg1[q] == parts.slot[sel], min2[q], min1[q])
     j = atc_of_open[q]
     gp = group[sel]
 

@@ -435,6 +435,7 @@ class OrgParams(_Group):
     shared_pay: bool = _spec("boolean")
     allocation: str = _spec("choice", ALLOCATIONS)
     staffing: str = _spec("choice", STAFFING)
+    reach_back: bool = _spec("boolean")
 
     @property
     def dedicated_teams(self) -> bool:

@@ -189,6 +189,12 @@ class Support:
         deal_ratio: Weakest part ratio per open deal (1 where nothing is needed).
         priority: Each part's priority in its group.
         fill: The water levels under ``org.allocation=fill``, ``None`` under ``capped``.
+        slot: The slot each part serves: its own, or (reach-back) its triangle part's.
+        base: What reaches the part's slot from its other parts, over the slot's need.
+        coef: The part's need over its slot's need.
+        slot_ratio: Each slot's coverage (≤ 1).
+        slot_deal: Open position of each slot's deal.
+        reach_back: Effort-months that reached triangle deals through reach-back parts.
     """
 
     deal: np.ndarray
@@ -200,13 +206,35 @@ class Support:
     people_group: np.ndarray
     deal_ratio: np.ndarray
     priority: np.ndarray
-    fill: Fill | None = None
+    fill: Fill | None
+    slot: np.ndarray
+    base: np.ndarray
+    coef: np.ndarray
+    slot_ratio: np.ndarray
+    slot_deal: np.ndarray
+    reach_back: float
 
     def ratio_at(self, sel: np.ndarray, supply: np.ndarray) -> np.ndarray:
         """Ratios of parts ``sel`` if their groups' supply were ``supply`` (broadcasting)."""
         if self.fill is None:
             return np.minimum(1.0, supply * self.share[sel] / np.maximum(self.need[sel], 1e-12))
         return np.minimum(1.0, self.fill.level(self.group[sel], supply) * self.priority[sel])
+
+    def slot_at(self, sel: np.ndarray, supply: np.ndarray) -> np.ndarray:
+        """Coverage of the slots of parts ``sel`` if their groups' supply were ``supply``.
+
+        A part's slot holds the rest of what reaches it fixed (``base``) and scales its own
+        ratio by its share of the slot's need (``coef``); without reach-back it is the ratio.
+        """
+        r = self.ratio_at(sel, supply)
+        if self.reach_back_parts:
+            return np.minimum(1.0, self.base[sel] + self.coef[sel] * r)
+        return r
+
+    @property
+    def reach_back_parts(self) -> bool:
+        """Whether any part serves another part's slot (reach-back)."""
+        return self.slot.size > self.slot_ratio.size
 
     @property
     def used(self) -> float:
@@ -296,11 +324,19 @@ def support(kind: str, deals: Deals, acc: Accounts, org: Org, lines: Lines, open
             team: np.ndarray, effort: np.ndarray, p: Params) -> Support:
     """How SR support (``kind="sr"``) or FR bid support (``"fr"``) reaches open deals.
 
-    Support is needed in *parts*, each served by one group's pooled effort, split over the
-    group's parts in proportion to priority × need. A triangle serves every part of its
+    Support is needed in *parts*, each served by one group's pooled effort and split over the
+    group's parts by priority (``org.allocation``). A triangle serves every part of its
     accounts' deals. In silos, FR is one pool, while SR pools are organised by strategic
     product line: a deal spanning two strategic lines needs both lines' pools, and its support
     is the weakest part (S4: each product line pitches its own piece).
+
+    Reach-back (``org.reach_back``): a triangle asks the line pools for the share of each of its
+    deals' need that its *planned* capacity (its SR's or FR's support at the job description's
+    split) would not cover, split over the deal's strategic lines (SR) or to the FR pool; the
+    pools serve these parts by the same priority rule as their own. The triangle's own part and
+    its reach-back parts add up to one *slot*, the deal's coverage from the triangle (≤ 1). The
+    request follows the plan, not this month's effort, so each person's effort still moves only
+    their own group's supply (the counterfactual stays exact).
 
     Args:
         kind: ``sr`` or ``fr``.
@@ -313,7 +349,7 @@ def support(kind: str, deals: Deals, acc: Accounts, org: Org, lines: Lines, open
         effort: The SR seats' ``support`` (or FR seats' ``bid_support``) effort.
         p: The firm's parameters.
     """
-    mp, t = p.market, org.n_triangles
+    mp, t, op = p.market, org.n_triangles, p.org
     views = acc.unit_view[deals.account[open_]]  # (open, lines + 1)
     if kind == "sr":
         strategic = np.flatnonzero(lines.strategic)
@@ -328,20 +364,59 @@ def support(kind: str, deals: Deals, acc: Accounts, org: Org, lines: Lines, open
         need = np.concatenate([np.full(silo_deal.size, per_line), total[tri_deal]])
         n_groups = t + max(strategic.size, 1)
         people_group = sr_groups(org, org.idx[RND], lines)
+        planned = p.firm.prior["rnd"]["support"] * p.firm.prior_level
     else:
         total = deals.fr_need[open_]
         deal = np.flatnonzero(total > 0)
+        tri_deal = deal[team[deal] >= 0]
         group = np.where(team[deal] >= 0, team[deal], t)
         need = total[deal]
         view = views[deal, -1]
         n_groups = t + 1
         people_group = fr_groups(org, org.idx[SUPPLY])
-    supply = np.bincount(people_group, weights=effort, minlength=n_groups)
+        planned = p.firm.prior["supply_chain"]["bid_support"] * p.firm.prior_level
     prio = _priority(acc, deals, open_, deal, view, p)
-    share, ratio, deal_ratio, fill = allocate(deal, group, need, prio, supply, open_.size,
-                                              p.org.allocation)
+    n0 = deal.size  # one slot per part so far
+    slot = np.arange(n0)
+    if op.reach_back and t and tri_deal.size:
+        own = np.flatnonzero(group < t)  # the triangles' parts
+        seats = np.bincount(people_group[people_group < t], minlength=t).astype(float)
+        _, cover, _, _ = allocate(deal[own], group[own], need[own], prio[own], seats * planned,
+                                  open_.size, op.allocation)
+        request = need[own] * (1.0 - cover)
+        if kind == "sr":
+            rows, line = np.nonzero(bits[deal[own]] & (request > 0)[:, None])
+            n_strat = bits[deal[own]].sum(axis=1)
+            rb_need = request[rows] / n_strat[rows]
+            rb_group = t + line
+            rb_view = views[deal[own][rows], strategic[line]]
+        else:
+            rows = np.flatnonzero(request > 0)
+            rb_need, rb_group, rb_view = request[rows], np.full(rows.size, t), views[
+                deal[own][rows], -1]
+        rb_deal = deal[own][rows]
+        deal = np.concatenate([deal, rb_deal])
+        group = np.concatenate([group, rb_group])
+        need = np.concatenate([need, rb_need])
+        prio = np.concatenate([prio, _priority(acc, deals, open_, rb_deal, rb_view, p)])
+        slot = np.concatenate([slot, own[rows]])
+    supply = np.bincount(people_group, weights=effort, minlength=n_groups)
+    share, ratio, _, fill = allocate(deal, group, need, prio, supply, open_.size, op.allocation)
+    # A slot's need is its first part's (the triangle's own, or the one silo part).
+    slot_need, slot_deal = need[:n0], deal[:n0]
+    if deal.size == n0:
+        slot_ratio, base, coef = ratio, np.zeros(n0), np.ones(n0)  # no reach-back: as before
+    else:
+        got = np.bincount(slot, weights=need * ratio, minlength=n0)
+        slot_ratio = np.minimum(1.0, got / np.maximum(slot_need, 1e-12))
+        coef = need / np.maximum(slot_need[slot], 1e-12)
+        base = (got[slot] - need * ratio) / np.maximum(slot_need[slot], 1e-12)
+    deal_ratio = np.ones(open_.size)
+    np.minimum.at(deal_ratio, slot_deal, slot_ratio)
     return Support(deal=deal, group=group, need=need, share=share, ratio=ratio, supply=supply,
-                   people_group=people_group, deal_ratio=deal_ratio, priority=prio, fill=fill)
+                   people_group=people_group, deal_ratio=deal_ratio, priority=prio, fill=fill,
+                   slot=slot, base=base, coef=coef, slot_ratio=slot_ratio, slot_deal=slot_deal,
+                   reach_back=float((need * ratio)[n0:].sum()))
 
 
 def context(deals: Deals, acc: Accounts, org: Org, lines: Lines, eff: list[np.ndarray],
