@@ -140,7 +140,7 @@ def test_reach_back_covers_triangle_deals_their_own_capacity_cannot(kind):
 
     from sim.firm import Firm
     from sim.firm.params import RND, SUPPLY
-    from sim.firm.pipeline import support
+    from sim.firm.support import support
     from sim.simulation import plain
 
     firm = Firm(plain(load_config(["org=iron_triangle", "org.reach_back=true", "months=14",

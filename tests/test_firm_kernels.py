@@ -18,13 +18,13 @@ from sim.firm.market import relationship_after
 from sim.firm.params import Params
 from sim.firm.people import quit_hazard
 from sim.firm.pipeline import (
-    allocate,
     credibility,
     fit,
     integration,
     knowledge_factor,
     pass_probability,
 )
+from sim.firm.support import allocate
 from sim.simulation import plain
 
 
@@ -213,15 +213,15 @@ def test_triangles_keep_the_key_accounts_their_capacity_covers():
     against capacity 0.2 → keeps 10 and 12); triangle 1 accounts 11, 13 (0.1, 0.25 → keeps 11).
     A triangle always keeps its first account, even when it alone exceeds the capacity.
     """
-    from sim.firm.org import _by_workload
+    from sim.firm.org import by_workload
 
     cand = np.array([10, 11, 12, 13, 14])
     sr = np.zeros(15)
     sr[10:15] = [0.1, 0.1, 0.1, 0.15, 0.05]
-    taken, tri = _by_workload(cand, (sr, np.zeros(15)), 2, (0.2, 1.0))
+    taken, tri = by_workload(cand, (sr, np.zeros(15)), 2, (0.2, 1.0))
     assert dict(zip(taken.tolist(), tri.tolist(), strict=True)) == {10: 0, 11: 1, 12: 0}
-    taken, tri = _by_workload(cand, (sr, np.zeros(15)), 2, (0.05, 1.0))
+    taken, tri = by_workload(cand, (sr, np.zeros(15)), 2, (0.05, 1.0))
     assert dict(zip(taken.tolist(), tri.tolist(), strict=True)) == {10: 0, 11: 1}
     # FR binds as well: capacity 0.2 for SR but nothing for FR keeps only the first accounts.
-    taken, _ = _by_workload(cand, (sr, np.full(15, 0.1)), 2, (0.2, 0.1))
+    taken, _ = by_workload(cand, (sr, np.full(15, 0.1)), 2, (0.2, 0.1))
     assert taken.tolist() == [10, 11]

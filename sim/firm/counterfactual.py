@@ -27,8 +27,9 @@ import numpy as np
 from sim.firm.ledger import ATC, Deals
 from sim.firm.market import Accounts, Focus, relationship_after, run_rate_scale
 from sim.firm.params import RND, ROLES, SALES, SUPPLY, MarketParams, Params
-from sim.firm.pipeline import DealContext, Gated, Support, credibility, fit, integration
+from sim.firm.pipeline import DealContext, Gated, credibility, fit, integration
 from sim.firm.pipeline import pass_probability as _pass
+from sim.firm.support import Support
 
 Change = dict[str, np.ndarray]
 

@@ -123,7 +123,7 @@ def expected_need(acc: Accounts, lines: Lines, mp: MarketParams) -> tuple[np.nda
     return sr, fr
 
 
-def _by_workload(cand: np.ndarray, need: tuple[np.ndarray, np.ndarray], n_tri: int,
+def by_workload(cand: np.ndarray, need: tuple[np.ndarray, np.ndarray], n_tri: int,
                  capacity: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
     """Deal key accounts (largest first) round-robin; each triangle keeps what its capacity covers.
 
@@ -184,7 +184,7 @@ def retier(acc: Accounts, org: Org, tp: TieringParams,
 
     Triangles take every owned tier-A account, largest first, round-robin (``org.staffing=
     one_each``), or as many as their planned capacity covers (``workload``: the accounts'
-    expected need and each triangle's SR and FR capacity, see :func:`_by_workload`); the
+    expected need and each triangle's SR and FR capacity, see :func:`by_workload`); the
     triangle's AR becomes the owner and hands their other accounts to silo ARs, so a triangle
     is dedicated to its key accounts (S5). Re-tiering moves accounts between triangles and
     silos.
@@ -205,7 +205,7 @@ def retier(acc: Accounts, org: Org, tp: TieringParams,
         if workload is None:
             acc.team[take] = np.arange(take.size) % n_tri
         else:
-            take, tri = _by_workload(take, workload[0], n_tri, workload[1])
+            take, tri = by_workload(take, workload[0], n_tri, workload[1])
             acc.team[take] = tri
         acc.owner[take] = acc.team[take]  # AR t leads triangle t
         n_s = org.heads["sales"]

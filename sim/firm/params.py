@@ -40,10 +40,8 @@ MONEY_MEASURES = ("revenue", "margin", "profit", "team_revenue")
 #: Org designs, each read as the switch it is: whether tier-A accounts get dedicated teams.
 DESIGNS: dict[str, bool] = {"silo": False, "iron_triangle": True}
 TIERING_MODES = ("by_unit", "company")
-#: How a support group splits its supply over the parts it serves (docs/firm.md).
-ALLOCATIONS = ("capped", "fill")
-#: How triangles get their key accounts (docs/firm.md).
-STAFFING = ("one_each", "workload")
+#: How a support group splits its supply, and how triangles get key accounts (docs/firm.md).
+ALLOCATIONS, STAFFING = ("capped", "fill"), ("one_each", "workload")
 GATE_NAMES = ("ati", "atb", "atc")
 GATE_TERMS = ("bias", "relationship", "fit", "credibility", "price")
 #: A deal's product lines are a bitmask in an int64.

@@ -6,11 +6,16 @@ month, for the metrics over whole fiscal years (docs/metrics.md).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from sim.firm.ledger import Deals
 from sim.firm.org import Org
 from sim.firm.params import HELP_TASKS, RND, ROLES, SALES, SUPPLY, SUPPORT, FirmParams
+
+if TYPE_CHECKING:
+    from sim.firm.support import Support
 
 
 class Record:
@@ -23,6 +28,8 @@ class Record:
         effort_total_log: Total effort per seat, per month.
         quit_log: Who quit, per month (the seat is refilled).
         knowledge_log: The knowledge stock, per month.
+        support_log: Per month, SR support and FR bid support offered and used, and what
+            triangle deals were granted in all and through reach-back (effort-months).
         hires: Hires so far (one per leaver).
         leavers: Leavers so far.
         complaints: Late project deliveries so far.
@@ -35,6 +42,7 @@ class Record:
         self.effort_total_log: list[np.ndarray] = []
         self.quit_log: list[np.ndarray] = []
         self.knowledge_log: list[float] = []
+        self.support_log: list[tuple[float, ...]] = []
         self.hires = 0
         self.leavers = 0
         self.complaints = 0
@@ -75,6 +83,12 @@ class Record:
         self.knowledge_log.append(knowledge)
         self.pay_log.append(pay.copy())
         self.effort_mean_log.append(np.concatenate([e.mean(axis=0) for e in eff]))
+
+    def support(self, sr: Support, fr: Support) -> None:
+        """Record how this month's SR and FR support reached the deals."""
+        self.support_log.append((sr.offered, sr.used, fr.offered, fr.used,
+                                 sr.triangle_grant + fr.triangle_grant,
+                                 sr.reach_back + fr.reach_back))
 
     def rate_raise(self) -> None:
         """Mark the last recorded month (a fiscal year end) as one with a pay raise."""
