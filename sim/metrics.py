@@ -126,6 +126,7 @@ def compute(firm: Firm) -> dict[str, float]:
     out["bsc_learning"] = float((kn / (1 + kn)).mean()) if kn.size else 0.0
     for role, rows in zip(ROLES, idx, strict=True):  # realised pay per role (realised basis)
         out[f"pay_{role}"] = float(annual[rows].mean()) if pays.size else float("nan")
+    out.update(_support(firm, decided, won, on_key, burn, end))
     out.update(_traps(firm, pays, burn, end))
     out.update(_comp_practice(firm, pays, years, revenue))
     out.update(_rollout(firm))
@@ -133,6 +134,35 @@ def compute(firm: Firm) -> dict[str, float]:
     if tid is not None:  # the one large tender (market.tender): won, and how well supported
         out["tender_won"] = float(d.booked[tid] >= 0)
         out["tender_support"] = float(np.nan_to_num(d.support_ratio[tid]))
+    return out
+
+
+def _support(firm: Firm, decided: np.ndarray, won: np.ndarray, on_key: np.ndarray, burn: int,
+             end: int) -> dict[str, float]:
+    """How support reached deals, and win rates by the lines a deal spans (issue 16).
+
+    ``win_rate_lines_*``: won / decided project deals spanning 1, 2, or 3+ product lines.
+    ``support_coverage_key_accounts``: value-weighted support ratio at their last gate of the
+    decided deals on the reference key accounts that need SR or FR support. From the support
+    log: ``srfr_utilisation`` (SR support and FR bid support that met a need / what was put in)
+    and ``reach_back_share`` (of the support granted to triangle deals, the line pools' share).
+    """
+    d = firm.deals
+    n_lines = np.zeros(d.lines.shape, dtype=np.int64)
+    for k in range(len(firm.lines.names)):
+        n_lines += (d.lines >> k) & 1
+    out = {}
+    for name, sel in (("1", n_lines == 1), ("2", n_lines == 2), ("3plus", n_lines >= 3)):
+        out[f"win_rate_lines_{name}"] = float((won & sel).sum() / max((decided & sel).sum(), 1))
+    needs = decided & on_key & ((d.sr_need > 0) | (d.fr_need > 0))
+    w = d.value * needs
+    out["support_coverage_key_accounts"] = float(
+        (w * np.minimum(1.0, np.nan_to_num(d.support_ratio))).sum() / max(w.sum(), 1e-12))
+    log = np.array(firm.record.support_log[burn:end]).reshape(-1, 6)
+    offered, used = log[:, 0].sum() + log[:, 2].sum(), log[:, 1].sum() + log[:, 3].sum()
+    out["srfr_utilisation"] = float(used / offered) if offered > 0 else 0.0
+    out["reach_back_share"] = float(log[:, 5].sum() / log[:, 4].sum()) if log[:, 4].sum() > 0 \
+        else 0.0
     return out
 
 

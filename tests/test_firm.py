@@ -163,3 +163,57 @@ def test_reach_back_covers_triangle_deals_their_own_capacity_cannot(kind):
     assert (on_.deal_ratio[tri] > 0).all() and on_.reach_back > 0
     assert (on_.deal_ratio[silo] <= off_.deal_ratio[silo] + 1e-12).all()
     assert on_.deal_ratio[silo].sum() < off_.deal_ratio[silo].sum()
+
+
+def test_filling_uses_at_least_as_much_support_as_capping_every_month():
+    """The same month's state under both rules: fill never uses less of what people put in."""
+    from dataclasses import replace
+
+    from sim.firm import Firm, pipeline
+    from sim.simulation import plain
+
+    firm = Firm(plain(small("org=iron_triangle", "org.allocation=fill", "org.reach_back=true",
+                            "months=14", "firm.burn_in=2")))
+    seen = []
+    real = pipeline.support
+
+    def both(kind, deals, acc, org, lines, open_, team, effort, p):
+        capped = replace(p, org=replace(p.org, allocation="capped"))
+        a = real(kind, deals, acc, org, lines, open_, team, effort, p)
+        b = real(kind, deals, acc, org, lines, open_, team, effort, capped)
+        seen.append((a.used, b.used, a.offered))
+        return a
+
+    pipeline.support = both
+    try:
+        for _ in range(14):
+            firm.step()
+    finally:
+        pipeline.support = real
+    used_fill, used_cap, offered = np.array(seen).T
+    assert (used_fill >= used_cap - 1e-12).all() and (used_fill <= offered + 1e-12).all()
+    assert (used_fill > used_cap + 1e-9).any()
+
+
+def test_support_metrics_are_consistent_with_the_ledger():
+    """Win rates by lines average to the win rate; utilisation and shares are shares."""
+    from sim.firm import Firm
+    from sim.firm.ledger import LOST as LOST_
+    from sim.metrics import compute
+    from sim.simulation import plain
+
+    for extra, reach in ((("org=iron_triangle", "org.reach_back=true"), True), ((), False)):
+        firm = Firm(plain(small("months=24", *extra)))
+        for _ in range(24):
+            firm.step()
+        m = compute(firm)
+        d, burn = firm.deals, firm.params.firm.burn_in
+        due = d.created + 3
+        closed = ~d.run_rate & (due >= burn) & (due < burn + 12) & (d.owner >= 0)
+        decided = closed & ((d.stage == LOST_) | (d.booked >= 0))
+        bits = np.array([(d.lines >> k) & 1 for k in range(4)]).sum(axis=0)[decided]
+        n = np.array([(bits == 1).sum(), (bits == 2).sum(), (bits >= 3).sum()])
+        rates = np.array([m["win_rate_lines_1"], m["win_rate_lines_2"], m["win_rate_lines_3plus"]])
+        assert abs((rates * n).sum() / n.sum() - m["win_rate"]) < 1e-12
+        assert 0 < m["srfr_utilisation"] <= 1 and 0 <= m["support_coverage_key_accounts"] <= 1
+        assert (m["reach_back_share"] > 0) == reach and m["reach_back_share"] < 1
