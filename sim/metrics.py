@@ -130,6 +130,10 @@ def compute(firm: Firm) -> dict[str, float]:
     out.update(_traps(firm, pays, burn, end))
     out.update(_comp_practice(firm, pays, years, revenue))
     out.update(_rollout(firm))
+    if p.market.tender.per_month > 0:  # the stream of tenders: how many were decided, and won
+        tenders = decided & d.tender
+        out["tenders_decided"] = float(tenders.sum())
+        out["tender_win_rate"] = float((won & tenders).sum() / max(tenders.sum(), 1))
     tid = firm.tender_id
     if tid is not None:  # the one large tender (market.tender): won, and how well supported
         out["tender_won"] = float(d.booked[tid] >= 0)

@@ -112,7 +112,9 @@ def test_learning_settles_by_the_last_year():
                                      ["seed=3", "org=iron_triangle", "org.reach_back=true"],
                                      ["seed=6", "org=iron_triangle", "org.reach_back=true",
                                       "org.allocation=fill", "org.staffing=workload",
-                                      "tiering=company", "scheme=gain_sharing"]])
+                                      "tiering=company", "scheme=gain_sharing"],
+                                     ["seed=7", "org=iron_triangle", "org.reach_back=true",
+                                      "org.allocation=fill", "market.tender.per_month=1.0"]])
 def test_threshold_counterfactual_equals_the_direct_one(variant):
     """The fast pooled-support counterfactual gives exactly the direct computation's run."""
     from sim import metrics as metrics_mod
@@ -217,3 +219,32 @@ def test_support_metrics_are_consistent_with_the_ledger():
         assert abs((rates * n).sum() / n.sum() - m["win_rate"]) < 1e-12
         assert 0 < m["srfr_utilisation"] <= 1 and 0 <= m["support_coverage_key_accounts"] <= 1
         assert (m["reach_back_share"] > 0) == reach and m["reach_back_share"] < 1
+
+
+def test_a_stream_of_tenders_leaves_every_other_deal_as_it_was():
+    """Tenders on owned key accounts, all lines, their own rival; other deals' draws unchanged."""
+    from sim.firm import Firm
+    from sim.firm.market import rival
+    from sim.simulation import plain
+
+    def firm(*extra):
+        f = Firm(plain(load_config(["months=14", "firm.burn_in=2", "seed=4", *extra])))
+        for _ in range(8):
+            f.step()
+        return f
+
+    plain_, streamed = firm(), firm("market.tender.per_month=2.0")
+    d, acc = streamed.deals, streamed.accounts
+    t = np.flatnonzero(d.tender)
+    assert 8 <= t.size <= 30  # about 2 a month over 8 months
+    assert (d.lines[t] == 0b1111).all() and (d.owner[t] >= 0).all() and d.integrated[t].all()
+    np.testing.assert_allclose(d.value[t], acc.wallet[d.account[t]] * 36.0)
+    others = np.flatnonzero(~d.tender)
+    assert others.size == plain_.deals.size
+    for col in ("account", "lines", "created", "u_ati", "u_atb", "u_atc", "u_write_off"):
+        np.testing.assert_array_equal(getattr(d, col)[others], getattr(plain_.deals, col))
+    project = ~plain_.deals.run_rate  # run-rate orders' value follows what ARs do
+    np.testing.assert_array_equal(d.value[others][project], plain_.deals.value[project])
+    comp = rival(acc, d, np.arange(d.size), streamed.params.market)
+    assert (comp[t] == 1.0).all()
+    np.testing.assert_array_equal(comp[others], acc.competitor[d.account[others]])

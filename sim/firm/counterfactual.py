@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.firm.ledger import ATC, Deals
-from sim.firm.market import Accounts, Focus, relationship_after, run_rate_scale
+from sim.firm.market import Accounts, Focus, relationship_after, rival, run_rate_scale
 from sim.firm.params import RND, ROLES, SALES, SUPPLY, MarketParams, Params
 from sim.firm.pipeline import DealContext, Gated, credibility, fit, integration
 from sim.firm.pipeline import pass_probability as _pass
@@ -84,7 +84,7 @@ def deltas(deals: Deals, acc: Accounts, ctx: DealContext, gated: Gated, fo: Focu
     o, a = d.owner[dd], d.account[dd]
     value, m_rate = d.value[dd], d.margin_rate[dd]
     disc = discount[o]
-    comp = acc.competitor[a]
+    comp = rival(acc, d, dd, mp)
     rel, fit_, cred = ctx.rel[pos], ctx.fit[pos], ctx.cred[pos]
     strat, integ = d.strategic[dd], d.integrated[dd]
     u = d.u_atc[dd]

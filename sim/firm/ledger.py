@@ -102,6 +102,7 @@ class Deals:
         "u_slip": float,    # a slipped deal is lost when below market.slip_loss
         "pulled": bool,     # closed a month before its natural close month
         "slipped": bool,    # held a month past its natural close month
+        "tender": bool,     # of market.tender's stream: its rival is market.tender.competitor
     }
 
     def __init__(self, capacity: int = 1024) -> None:

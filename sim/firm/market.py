@@ -246,6 +246,48 @@ def tender(acc: Accounts, deals: Deals, lines: Lines, t: int, mp: MarketParams,
     return tender_id
 
 
+def tender_stream(acc: Accounts, deals: Deals, lines: Lines, t: int, mp: MarketParams,
+                  rng_tenders: np.random.Generator) -> None:
+    """A stream of large all-line tenders on key accounts (S4, ``market.tender.per_month``).
+
+    Each month every owned tier-A account gets a tender with probability ``per_month`` / their
+    number: every product line, ``value_months`` of the account's wallet, against a rival of
+    strength ``competitor`` at every gate (the deal's own competitor; the account's other deals
+    keep theirs). Its timing is not the AR's. Every draw, its uniforms included, comes from the
+    ``tenders`` stream, so every other deal's fate is the same with or without the stream.
+    """
+    spec = mp.tender
+    if spec.per_month <= 0:
+        return
+    cand = np.flatnonzero(acc.tier_a & (acc.owner >= 0))
+    if cand.size == 0:
+        return
+    hit = cand[rng_tenders.random(cand.size) < min(1.0, spec.per_month / cand.size)]
+    m = hit.size
+    if m == 0:
+        return
+    mask = np.full(m, (1 << len(lines.names)) - 1, dtype=np.int64)
+    n_strat = int(lines.strategic.sum())
+    u = rng_tenders.random((m, 8))
+    deals.add(
+        account=hit, owner=acc.owner[hit], value=acc.wallet[hit] * spec.value_months, lines=mask,
+        strategic=np.full(m, n_strat > 0), integrated=np.full(m, len(lines.names) > 1),
+        margin_rate=lines.mask_margin(mask),
+        sr_need=np.full(m, mp.sr_need * n_strat * mp.strategic_needs_sr),
+        fr_need=np.full(m, mp.fr_need * len(lines.names)), created=np.full(m, t),
+        stage=np.full(m, ATI, dtype=np.int8), u_ati=u[:, 0], u_atb=u[:, 1], u_atc=u[:, 2],
+        u_late=u[:, 3], z_review=_probit(u[:, 4]), u_timing=np.ones(m), u_slip=u[:, 6],
+        u_write_off=u[:, 7], tender=np.ones(m, dtype=bool))
+
+
+def rival(acc: Accounts, deals: Deals, idx: np.ndarray, mp: MarketParams) -> np.ndarray:
+    """The competitor strength each deal ``idx`` faces: its account's, or a tender's rival."""
+    comp = acc.competitor[deals.account[idx]]
+    if mp.tender.per_month <= 0:
+        return comp
+    return np.where(deals.tender[idx], mp.tender.competitor, comp)
+
+
 def run_rate_scale(fo: Focus, portfolio0: float, t: int, mp: MarketParams) -> np.ndarray:
     """Run-rate orders per unit of volume effort^θ for each AR (portfolio and demand)."""
     return demand(mp, t) * mp.volume_productivity * fo.portfolio / portfolio0

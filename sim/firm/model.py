@@ -158,6 +158,7 @@ class Firm(mesa.Model):
                       s["write_off"])
         self.tender_id = market.tender(acc, d, self.lines, t, p.market, self.tender_id,
                                        s["customer"], s["write_off"])
+        market.tender_stream(acc, d, self.lines, t, p.market, s["tenders"])
         self.knowledge = pipeline.knowledge_after(self.knowledge,
                                                   eff[RND][:, col(RND, "knowledge")], p.firm)
         ctx = pipeline.context(d, acc, self.org, self.lines, eff, self.knowledge, t, p)  # 3

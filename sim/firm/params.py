@@ -40,8 +40,7 @@ MONEY_MEASURES = ("revenue", "margin", "profit", "team_revenue")
 #: Org designs, each read as the switch it is: whether tier-A accounts get dedicated teams.
 DESIGNS: dict[str, bool] = {"silo": False, "iron_triangle": True}
 TIERING_MODES = ("by_unit", "company")
-#: How a support group splits its supply, and how triangles get key accounts (docs/firm.md).
-ALLOCATIONS, STAFFING = ("capped", "fill"), ("one_each", "workload")
+ALLOCATIONS, STAFFING = ("capped", "fill"), ("one_each", "workload")  # docs/firm.md
 GATE_NAMES = ("ati", "atb", "atc")
 GATE_TERMS = ("bias", "relationship", "fit", "credibility", "price")
 #: A deal's product lines are a bitmask in an int64.
@@ -208,11 +207,12 @@ class Shock:
 
 @dataclass(frozen=True)
 class Tender:
-    """One large tender (S4): at ``month``, ``value_months`` of a wallet, a strong competitor."""
+    """Large all-line tenders (S4): one at ``month``, a stream of ``per_month`` a month."""
 
     month: int | None
     value_months: float
     competitor: float
+    per_month: float
 
 
 @dataclass(frozen=True)
@@ -298,9 +298,9 @@ class MarketParams:
         shock = Shock(month=sh.optional_integer("month", 0), demand=sh.number("demand", 0.0))
         sh.done()
         td = r.sub("tender")
-        tender = Tender(month=td.optional_integer("month", 0),
+        tender = Tender(month=td.optional_integer("month", 0), competitor=td.number("competitor"),
                         value_months=td.number("value_months", 0.0, low_open=True),
-                        competitor=td.number("competitor"))
+                        per_month=td.number("per_month", 0.0))
         td.done()
         out = cls(**_read_fields(cls, r), lines=lines, gates=gates, shock=shock, tender=tender)
         r.done()

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from sim.firm.ledger import ATB, ATC, ATI, LOST, WON, Deals, Lines
-from sim.firm.market import Accounts
+from sim.firm.market import Accounts, rival
 from sim.firm.org import Org
 from sim.firm.params import RND, SALES, SUPPLY, FirmParams, MarketParams, Params
 from sim.firm.support import Support, support
@@ -224,7 +224,7 @@ def timing(deals: Deals, acc: Accounts, ctx: DealContext, passed: np.ndarray, st
     ahead = np.where(stage == ATB, 1, np.where(stage == ATI, 2, 0))  # months to close
     disc = discount[own]
     pull_disc = np.minimum(disc + mp.pull_discount * ahead, mp.max_discount)
-    comp = acc.competitor[d.account[open_]]
+    comp = rival(acc, d, open_, mp)
     rel, fit_, cred = ctx.rel, ctx.fit, ctx.cred
     w = mp.gate_weights
     p_pull = pass_probability(w[ATC], rel, fit_, cred, pull_disc, comp)
@@ -287,9 +287,9 @@ def _review(deals: Deals, acc: Accounts, ctx: DealContext, reviewed: np.ndarray,
     proc = p.process
     if not proc.ltc_gates or reviewed.size == 0:
         return
-    a = deals.account[reviewed]
     p_hat = pass_probability(p.market.gate_weights[ATC], ctx.rel[mask], ctx.fit[mask],
-                             ctx.cred[mask], discount[deals.owner[reviewed]], acc.competitor[a])
+                             ctx.cred[mask], discount[deals.owner[reviewed]],
+                             rival(acc, deals, reviewed, p.market))
     p_hat = p_hat + proc.review_noise * deals.z_review[reviewed]
     drop = p_hat < proc.review_threshold
     deals.data["stage"][reviewed[drop]] = LOST
@@ -315,7 +315,7 @@ def advance(deals: Deals, acc: Accounts, ctx: DealContext, discount: np.ndarray,
     stage = d.stage[open_]
     disc = np.where(stage == ATC, discount[d.owner[open_]], 0.0)
     prob = pass_probability(p.market.gate_weights[np.asarray(stage, int)], ctx.rel, ctx.fit,
-                            ctx.cred, disc, acc.competitor[d.account[open_]])
+                            ctx.cred, disc, rival(acc, d, open_, p.market))
     u = np.where(stage == ATI, d.u_ati[open_], np.where(stage == ATB, d.u_atb[open_],
                                                         d.u_atc[open_]))
     passed = u < prob
