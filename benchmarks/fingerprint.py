@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/fingerprint.py OUT.json          # record
+    python benchmarks/fingerprint.py OUT.json          # record (defaults, and LEGACY switches)
     python benchmarks/fingerprint.py --check [FILE]    # compare with FILE (default: the recorded
                                                        # benchmarks/fingerprints.json)
 
@@ -28,6 +28,9 @@ CASES = [["scheme=commission"], ["scheme=target_bonus"], ["scheme=gain_sharing"]
          ["scheme=commission", "org=iron_triangle"],
          ["scheme=gain_sharing", "org=iron_triangle", "seed=7"],
          ["experiment=downturn"], ["experiment=sudan"], ["experiment=rollout"]]
+#: Every mechanism switch at its value before issue 16: with these the eight runs must hash as
+#: they did then (``legacy`` in the recorded file).
+LEGACY = ["org.allocation=capped", "org.reach_back=false", "org.staffing=one_each"]
 RECORDED = Path(__file__).resolve().parent / "fingerprints.json"
 
 
@@ -50,14 +53,14 @@ def environment() -> dict[str, str]:
     return {"numpy": np.__version__, "simd": " ".join(simd.get("found", []))}
 
 
-def fingerprints(verbose: bool = True) -> dict[str, str]:
-    """The fingerprint of every case, by its overrides joined with spaces."""
+def fingerprints(verbose: bool = True, extra: list[str] | None = None) -> dict[str, str]:
+    """The fingerprint of every case (with ``extra`` overrides), by its overrides joined."""
     logging.getLogger("MESA").setLevel(logging.WARNING)
     out = {}
     for case in CASES:
         start = time.perf_counter()
         key = " ".join(case)
-        out[key] = fingerprint(case)
+        out[key] = fingerprint([*case, *(extra or [])])
         if verbose:
             print(f"{key:<45} {out[key]}  {time.perf_counter() - start:.1f} s", flush=True)
     return out
@@ -71,13 +74,16 @@ def main() -> None:
         raise SystemExit("usage: python benchmarks/fingerprint.py OUT.json | --check [FILE]")
     if args[0] == "--check":
         recorded = json.loads(Path(args[1] if len(args) == 2 else RECORDED).read_text())
-        got = fingerprints()
+        got, legacy = fingerprints(), fingerprints(extra=LEGACY)
         bad = [k for k, v in recorded["runs"].items() if got.get(k) != v]
+        bad += [f"{k} (legacy switches)" for k, v in recorded["legacy"].items()
+                if legacy.get(k) != v]
         if bad:
             raise SystemExit(f"fingerprints differ for: {', '.join(bad)}")
         print("all fingerprints equal the recorded ones")
         return
-    out = {"environment": environment(), "runs": fingerprints()}
+    out = {"environment": environment(), "runs": fingerprints(),
+           "legacy": fingerprints(extra=LEGACY)}
     Path(args[0]).write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
 
 
