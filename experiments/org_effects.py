@@ -38,7 +38,9 @@ def _arm(setting: str, tiering: str, scheme: str, variant: str, org: str) -> tup
     extra = VARIANTS[variant]
     if org == "silo":
         extra = [o for o in extra if not o.startswith(TRIANGLE_ONLY)]
-    return (*SETTINGS[setting], f"tiering={tiering}", f"scheme={scheme}", f"org={org}", *extra)
+    # tiering.mode as well: the sudan preset sets tiering.mode=company after the group is chosen.
+    return (*SETTINGS[setting], f"tiering={tiering}", f"tiering.mode={tiering}",
+            f"scheme={scheme}", f"org={org}", *extra)
 
 
 def _one(args: tuple[tuple[str, ...], int]) -> dict[str, float]:
@@ -50,9 +52,11 @@ def _one(args: tuple[tuple[str, ...], int]) -> dict[str, float]:
     return run(load_config([*overrides, f"seed={seed}"])).metrics
 
 
-def measure(seeds: int, jobs: int) -> list[tuple[tuple[str, str, str, str], str, float, float]]:
+def measure(seeds: int, jobs: int, settings: tuple[str, ...] = tuple(SETTINGS),
+            tiering: tuple[str, ...] = TIERING
+            ) -> list[tuple[tuple[str, str, str, str], str, float, float]]:
     """Every cell: ((setting, tiering, scheme, variant), metric, mean, half-width)."""
-    cells = [(s, t, sc, v) for s in SETTINGS for t in TIERING for sc in SCHEMES for v in VARIANTS]
+    cells = [(s, t, sc, v) for s in settings for t in tiering for sc in SCHEMES for v in VARIANTS]
     arms = sorted({_arm(*c, org) for c in cells for org in ("silo", "iron_triangle")})
     tasks = [(a, k) for a in arms for k in range(seeds)]
     with ProcessPoolExecutor(jobs) as pool:
@@ -77,10 +81,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--settings", default=",".join(SETTINGS), help="comma-separated")
+    ap.add_argument("--tiering", default=",".join(TIERING), help="comma-separated")
     a = ap.parse_args()
+    settings, tiering = tuple(a.settings.split(",")), tuple(a.tiering.split(","))
     if a.seeds < 2 or a.jobs < 1:
         ap.error("--seeds must be at least 2 and --jobs at least 1")
-    for c, key, mean, half in measure(a.seeds, a.jobs):
+    if not set(settings) <= set(SETTINGS) or not set(tiering) <= set(TIERING):
+        ap.error(f"--settings from {', '.join(SETTINGS)}; --tiering from {', '.join(TIERING)}")
+    for c, key, mean, half in measure(a.seeds, a.jobs, settings, tiering):
         print(f"{' | '.join(c)} | {key}: {mean:+.4f} ± {half:.4f}", flush=True)
 
 
