@@ -147,14 +147,26 @@ def test_higher_commission_rate_lowers_help_through_inequity_aversion():
     assert not below(paired([*low, *off], [*high, *off], "help_effort_sr_fr"))
 
 
-@pytest.mark.parametrize("key", ["integrated_win_rate", "key_account_integrated_win_rate"])
-def test_iron_triangles_win_more_integrated_deals_under_commission(key):
-    """S4/S5: triangles win more integrated deals than silos.
+def test_iron_triangles_win_more_integrated_deals_on_key_accounts_under_commission():
+    """S4/S5: triangles win more integrated deals on the reference key accounts than silos.
 
-    Dedicated AR+SR+FR teams with a shared, uncapped team bonus, on the firm and on the
-    reference key accounts.
+    Dedicated AR+SR+FR teams with a shared, uncapped team bonus, reaching back to the pools.
     """
-    assert above(paired(DEFAULT, ["org=iron_triangle"], key))
+    assert above(paired(DEFAULT, ["org=iron_triangle"], "key_account_integrated_win_rate"))
+
+
+def test_firm_wide_the_triangle_advantage_on_integrated_deals_needs_wasted_pool_support():
+    """The firm-wide direction moved with issue 16's allocation rule, and this is why.
+
+    When a pool loses the supply a deal cannot use (``org.allocation=capped``, the first
+    model), triangles win more integrated deals firm-wide; when pools pass it on (``fill``,
+    the default) the silo pools serve the rest of the firm better than the triangles' carved-
+    out capacity, most of which sits idle, serves their few accounts: firm-wide, triangles
+    then win *fewer* integrated deals (docs/firm.md).
+    """
+    capped = ["org.allocation=capped"]
+    assert above(paired(capped, ["org=iron_triangle", *capped], "integrated_win_rate"))
+    assert below(paired(DEFAULT, ["org=iron_triangle"], "integrated_win_rate"))
 
 
 @pytest.mark.parametrize("key", ["integrated_win_rate", "key_account_integrated_win_rate"])
