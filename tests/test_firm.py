@@ -248,3 +248,11 @@ def test_a_stream_of_tenders_leaves_every_other_deal_as_it_was():
     comp = rival(acc, d, np.arange(d.size), streamed.params.market)
     assert (comp[t] == 1.0).all()
     np.testing.assert_array_equal(comp[others], acc.competitor[d.account[others]])
+
+
+def test_the_sudan_preset_has_at_least_thirty_tenders_a_run():
+    """Issue 16: enough tenders per run for the S4 comparison to have power."""
+    result = run(load_config(["experiment=sudan", "org=silo", "seed=8"]), keep_deals=True)
+    assert result.deals is not None
+    assert result.deals["tender"].sum() >= 30
+    assert result.metrics["tenders_decided"] >= 25
