@@ -225,3 +225,21 @@ def test_triangles_keep_the_key_accounts_their_capacity_covers():
     # FR binds as well: capacity 0.2 for SR but nothing for FR keeps only the first accounts.
     taken, _ = by_workload(cand, (sr, np.full(15, 0.1)), 2, (0.2, 0.1))
     assert taken.tolist() == [10, 11]
+
+
+def test_fill_serves_no_part_of_priority_zero_and_fills_a_group_its_supply_exactly_covers():
+    """Two edge cases found in review: a priority-0 part gave NaN; supply equal to need gave 0.
+
+    Priority 0 (a valid ``tiering.tier_a_priority``) is never served, as under ``capped``. A
+    group whose supply is exactly its need is filled whatever the rounding of cumulative sums
+    across groups (the second group's last part once got a level of ulp/ulp).
+    """
+    _, ratio, _, _ = allocate(np.array([0, 1]), np.array([0, 0]), np.ones(2),
+                              np.array([1.0, 0.0]), np.array([5.0]), 2, "fill")
+    np.testing.assert_array_equal(ratio, [1.0, 0.0])
+    need = np.array([0.79153444, 0.6134194])
+    prio = np.array([0.67619143, 0.77895252])
+    group = np.array([0, 1])
+    for supply in (need, np.nextafter(need, 0), np.nextafter(need, 2)):
+        _, ratio, _, _ = allocate(np.arange(2), group, need, prio, supply, 2, "fill")
+        np.testing.assert_allclose(ratio, [1.0, 1.0], rtol=1e-12)

@@ -197,8 +197,8 @@ class _Outcome:
             sel: The group's parts at ATC.
             q: Their deals' open positions.
             j: Their deals' ATC positions.
-            other: Per selected part, the weakest support ratio of its deal's parts in other
-                groups.
+            other: Per selected part, the weakest coverage of its deal's other slots (1 if
+                none).
             supply: Pooled supply, broadcasting against the parts (``(n, 1)`` or ``(p,)``).
         """
         ctx, at = self.ctx, self.at

@@ -254,7 +254,8 @@ def tender_stream(acc: Accounts, deals: Deals, lines: Lines, t: int, mp: MarketP
     number: every product line, ``value_months`` of the account's wallet, against a rival of
     strength ``competitor`` at every gate (the deal's own competitor; the account's other deals
     keep theirs). Its timing is not the AR's. Every draw, its uniforms included, comes from the
-    ``tenders`` stream, so every other deal's fate is the same with or without the stream.
+    ``tenders`` stream, so every other deal arrives with the same draws with or without the
+    stream (their outcomes can differ: tenders compete for the same support).
     """
     spec = mp.tender
     if spec.per_month <= 0:

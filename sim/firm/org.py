@@ -106,8 +106,9 @@ def expected_need(acc: Accounts, lines: Lines, mp: MarketParams) -> tuple[np.nda
 
     Opportunities arrive at ``deal_rate · √(wallet / mean wallet)`` a month (at normal demand);
     a deal covers each line the account needs with probability ½ (one of them at random if the
-    coin flips pick none) and needs support for the :data:`GATE_MONTHS` it is open if it goes the
-    distance — a plan for the deals one means to win, so an upper bound. With ``L`` lines needed,
+    coin flips pick none) and needs support for the :data:`GATE_MONTHS` it is open if it passes
+    every gate on time — a plan for the deals one means to win (a slipped deal needs a fourth
+    month; demand shocks and tenders are outside the plan). With ``L`` lines needed,
     ``S`` of them strategic: expected strategic lines per deal ½·S + ½^L·S/L (SR need
     ``sr_need`` per strategic line), expected lines of an integrated deal ½·L − L·½^L (FR need
     ``fr_need`` per line, only for deals of two lines or more).

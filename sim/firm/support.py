@@ -52,7 +52,10 @@ class Fill:
     @classmethod
     def build(cls, group: np.ndarray, need: np.ndarray, priority: np.ndarray,
               n_groups: int) -> Fill:
-        """The breakpoints of every group's water level (parts need ``need > 0``, ``p > 0``)."""
+        """The breakpoints of every group's water level.
+
+        A part of priority 0 is never served (it never fills: its saturation level is ``inf``).
+        """
         order = np.lexsort((-priority, group))
         g, n, p = group[order], need[order], priority[order]
         w = n * p
@@ -62,8 +65,12 @@ class Fill:
         off_w = np.r_[0.0, cum_w][start[:-1]]
         weight = np.bincount(g, weights=w, minlength=n_groups)
         need_through = cum_n - off_n[g]
-        weight_after = weight[g] - (cum_w - off_w[g])
-        spent = need_through - n + (weight_after + w) / p
+        # What the parts after k weigh: exactly 0 after a group's last part (the firm-wide
+        # cumulative sums would leave ±1 ulp there, and a level of ulp/ulp), never below 0.
+        weight_after = np.maximum(weight[g] - (cum_w - off_w[g]), 0.0)
+        weight_after[start[1:][np.diff(start) > 0] - 1] = 0.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            spent = np.where(p > 0, need_through - n + (weight_after + w) / p, np.inf)
         # One sentinel entry so that index arithmetic never runs off an empty array.
         return cls(start=start, spent=np.r_[spent, np.inf], need_through=np.r_[need_through, 0.0],
                    weight_after=np.r_[weight_after, 0.0], weight=weight)
@@ -104,7 +111,7 @@ class Support:
         ratio: Supply reaching each part over its need (≤ 1).
         supply: Pooled effort per group.
         people_group: Group of each SR (or FR) seat.
-        deal_ratio: Weakest part ratio per open deal (1 where nothing is needed).
+        deal_ratio: Weakest slot coverage per open deal (1 where nothing is needed).
         priority: Each part's priority in its group.
         fill: The water levels under ``org.allocation=fill``, ``None`` under ``capped``.
         slot: The slot each part serves: its own, or (reach-back) its triangle part's.
@@ -138,7 +145,7 @@ class Support:
         """Ratios of parts ``sel`` if their groups' supply were ``supply`` (broadcasting)."""
         if self.fill is None:
             return np.minimum(1.0, supply * self.share[sel] / np.maximum(self.need[sel], 1e-12))
-        return np.minimum(1.0, self.fill.level(self.group[sel], supply) * self.priority[sel])
+        return filled(self.fill.level(self.group[sel], supply), self.priority[sel])
 
     def slot_at(self, sel: np.ndarray, supply: np.ndarray) -> np.ndarray:
         """Coverage of the slots of parts ``sel`` if their groups' supply were ``supply``.
@@ -167,6 +174,12 @@ class Support:
         return float(self.supply.sum())
 
 
+def filled(level: np.ndarray, priority: np.ndarray) -> np.ndarray:
+    """A part's ratio at a water level: min(1, λ × priority), and 0 at priority 0."""
+    with np.errstate(invalid="ignore"):
+        return np.where(priority > 0, np.minimum(1.0, level * priority), 0.0)
+
+
 def allocate(deal: np.ndarray, group: np.ndarray, need: np.ndarray, priority: np.ndarray,
              supply: np.ndarray, n_open: int, rule: str = "capped"
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Fill | None]:
@@ -189,7 +202,7 @@ def allocate(deal: np.ndarray, group: np.ndarray, need: np.ndarray, priority: np
         ratio = np.minimum(1.0, supply[group] * share / np.maximum(need, 1e-12))
     else:
         fill = Fill.build(group, need, priority, supply.size)
-        ratio = np.minimum(1.0, fill.level(group, supply[group]) * priority)
+        ratio = filled(fill.level(group, supply[group]), priority)
     deal_ratio = np.ones(n_open)
     np.minimum.at(deal_ratio, deal, ratio)
     return share, ratio, deal_ratio, fill
