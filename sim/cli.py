@@ -335,6 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         check_memory(first, jobs=_parallel_jobs(hydra_args, len(points)) if multirun else 1)
         searching = multirun and first.get("search") is not None
+        if searching:
+            _check_study(first, hydra_args)
         if multirun:
             sweep_dir = given.get("hydra.sweep.dir") or ""
             if not sweep_dir:
@@ -396,6 +398,28 @@ def _parallel_jobs(hydra_args: list[str], n_points: int) -> int:
     if any(a.lstrip("+").startswith("hydra/launcher") for a in hydra_args):
         return 1  # another launcher: jobs run elsewhere
     return min(n_points, 2 * (os.cpu_count() or 1))
+
+
+def _check_study(cfg: Any, hydra_args: list[str]) -> None:
+    """A study's trial records and its database go together.
+
+    The records beside a study (what its report and held-out re-scoring read) outlive a deleted
+    database; a new study under the same name would then mix trials run by other code.
+
+    Raises:
+        ConfigError: Records without their database, in one line.
+    """
+    from sim.search import trial_dir
+
+    if any(a.lstrip("+").startswith("hydra.sweeper.storage=") for a in hydra_args):
+        return  # a study stored elsewhere: its records are the user's to keep in step
+    records = trial_dir(cfg.search)
+    db = Path("results/search") / f"{cfg.search.name}.db"
+    n = len(list(records.glob("*.json"))) if records.is_dir() else 0
+    if n and not db.exists():
+        raise ConfigError(f"search.name: {records} holds {n} trial records of a study whose "
+                          f"database {db} is gone; move that folder aside or name a new study "
+                          f"(search.name=...)")
 
 
 def _search_setup(cfg: Any, hydra_args: list[str]) -> None:

@@ -71,3 +71,19 @@ def test_a_tiny_search_reports_and_a_second_invocation_continues_the_study(tmp_p
     # A search never writes into a folder that holds results.
     again = _search(tmp_path, "s2")
     assert again.returncode == 2 and "already holds results" in again.stderr
+
+
+def test_trial_records_without_their_study_database_are_refused(tmp_path, monkeypatch, capsys):
+    """Records outlive a deleted study database; a new study must not mix them in."""
+    from sim import cli
+
+    monkeypatch.chdir(tmp_path)
+    records = tmp_path / "results" / "search" / "profit" / "trials"
+    records.mkdir(parents=True)
+    (records / "0123456789abcdef.json").write_text("{}", encoding="utf-8")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    code = cli.main(["-m", "+search=profit", "debug=small"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert "holds 1 trial records of a study whose database" in err and "search.name" in err
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
