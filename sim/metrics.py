@@ -152,9 +152,7 @@ def _support(firm: Firm, decided: np.ndarray, won: np.ndarray, on_key: np.ndarra
     and ``reach_back_share`` (of the support granted to triangle deals, the line pools' share).
     """
     d = firm.deals
-    n_lines = np.zeros(d.lines.shape, dtype=np.int64)
-    for k in range(len(firm.lines.names)):
-        n_lines += (d.lines >> k) & 1
+    n_lines = firm.lines.mask_count(d.lines)
     out = {}
     for name, sel in (("1", n_lines == 1), ("2", n_lines == 2), ("3plus", n_lines >= 3)):
         out[f"win_rate_lines_{name}"] = float((won & sel).sum() / max((decided & sel).sum(), 1))

@@ -226,21 +226,9 @@ def tender(acc: Accounts, deals: Deals, lines: Lines, t: int, mp: MarketParams,
         cand = np.flatnonzero(acc.tier_a & (acc.owner >= 0))
         if cand.size == 0:
             return tender_id
-        a = int(cand[np.argmax(acc.wallet[cand])])
-        mask = np.array([(1 << len(lines.names)) - 1], dtype=np.int64)
-        n_strat = int(lines.strategic.sum())
-        u = rng_customer.random(7)
-        tender_id = int(deals.add(
-            account=np.array([a]), owner=acc.owner[[a]],
-            value=np.array([acc.wallet[a] * spec.value_months]), lines=mask,
-            strategic=np.array([n_strat > 0]), integrated=np.array([len(lines.names) > 1]),
-            margin_rate=lines.mask_margin(mask),
-            sr_need=np.array([mp.sr_need * n_strat * mp.strategic_needs_sr]),
-            fr_need=np.array([mp.fr_need * len(lines.names)]),
-            created=np.array([t]), stage=np.array([ATI], dtype=np.int8),
-            u_ati=u[[0]], u_atb=u[[1]], u_atc=u[[2]], u_late=u[[3]],
-            z_review=_probit(u[[4]]), u_timing=np.array([1.0]), u_slip=u[[6]],
-            u_write_off=rng_write_off.random(1))[0])
+        a = cand[[np.argmax(acc.wallet[cand])]]
+        u = rng_customer.random((1, 7))
+        tender_id = int(_add_tenders(acc, deals, lines, a, t, mp, u, rng_write_off.random(1))[0])
     if tender_id is not None and deals.stage[tender_id] <= ATC:  # still at a gate
         acc.competitor[deals.account[tender_id]] = spec.competitor
     return tender_id
@@ -267,18 +255,31 @@ def tender_stream(acc: Accounts, deals: Deals, lines: Lines, t: int, mp: MarketP
     m = hit.size
     if m == 0:
         return
+    u = rng_tenders.random((m, 8))
+    _add_tenders(acc, deals, lines, hit, t, mp, u[:, :7], u[:, 7], stream=True)
+
+
+def _add_tenders(acc: Accounts, deals: Deals, lines: Lines, hit: np.ndarray, t: int,
+                 mp: MarketParams, u: np.ndarray, u_write_off: np.ndarray, stream: bool = False
+                 ) -> np.ndarray:
+    """Tenders on accounts ``hit`` (every line, ``value_months`` of the wallet), given their draws.
+
+    ``u`` holds each tender's gate, lateness, review and slip uniforms ``(m, 7)`` (column 5, a
+    deal's timing draw, is unused: a tender's timing is not the AR's). ``stream`` marks them as
+    the stream's, whose rival is ``market.tender.competitor`` deal by deal.
+    """
+    m = hit.size
     mask = np.full(m, (1 << len(lines.names)) - 1, dtype=np.int64)
     n_strat = int(lines.strategic.sum())
-    u = rng_tenders.random((m, 8))
-    deals.add(
-        account=hit, owner=acc.owner[hit], value=acc.wallet[hit] * spec.value_months, lines=mask,
-        strategic=np.full(m, n_strat > 0), integrated=np.full(m, len(lines.names) > 1),
+    return deals.add(
+        account=hit, owner=acc.owner[hit], value=acc.wallet[hit] * mp.tender.value_months,
+        lines=mask, strategic=np.full(m, n_strat > 0), integrated=np.full(m, len(lines.names) > 1),
         margin_rate=lines.mask_margin(mask),
         sr_need=np.full(m, mp.sr_need * n_strat * mp.strategic_needs_sr),
         fr_need=np.full(m, mp.fr_need * len(lines.names)), created=np.full(m, t),
         stage=np.full(m, ATI, dtype=np.int8), u_ati=u[:, 0], u_atb=u[:, 1], u_atc=u[:, 2],
         u_late=u[:, 3], z_review=_probit(u[:, 4]), u_timing=np.ones(m), u_slip=u[:, 6],
-        u_write_off=u[:, 7], tender=np.ones(m, dtype=bool))
+        u_write_off=u_write_off, tender=np.full(m, stream))
 
 
 def rival(acc: Accounts, deals: Deals, idx: np.ndarray, mp: MarketParams) -> np.ndarray:

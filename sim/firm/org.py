@@ -172,10 +172,18 @@ def workload(acc: Accounts, lines: Lines, p: Params
     """
     if p.org.staffing != "workload":
         return None
+    return expected_need(acc, lines, p.market), planned_support(p)
+
+
+def planned_support(p: Params) -> tuple[float, float]:
+    """One SR's support and one FR's bid support a month at the job description's split.
+
+    What the firm plans a triangle's capacity with: for staffing (``org.staffing=workload``)
+    and for what a triangle asks the line pools for (``org.reach_back``).
+    """
     fp = p.firm
-    cap = (fp.prior["rnd"]["support"] * fp.prior_level,
-           fp.prior["supply_chain"]["bid_support"] * fp.prior_level)
-    return expected_need(acc, lines, p.market), cap
+    return (fp.prior["rnd"]["support"] * fp.prior_level,
+            fp.prior["supply_chain"]["bid_support"] * fp.prior_level)
 
 
 def retier(acc: Accounts, org: Org, tp: TieringParams,

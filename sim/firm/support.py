@@ -17,7 +17,7 @@ import numpy as np
 
 from sim.firm.ledger import Deals, Lines
 from sim.firm.market import Accounts
-from sim.firm.org import Org, fr_groups, sr_groups
+from sim.firm.org import Org, fr_groups, planned_support, sr_groups
 from sim.firm.params import RND, SUPPLY, Params
 
 
@@ -268,7 +268,7 @@ def support(kind: str, deals: Deals, acc: Accounts, org: Org, lines: Lines, open
         need = np.concatenate([np.full(silo_deal.size, per_line), total[tri_deal]])
         n_groups = t + max(strategic.size, 1)
         people_group = sr_groups(org, org.idx[RND], lines)
-        planned = p.firm.prior["rnd"]["support"] * p.firm.prior_level
+        planned = planned_support(p)[0]
     else:
         total = deals.fr_need[open_]
         deal = np.flatnonzero(total > 0)
@@ -278,7 +278,7 @@ def support(kind: str, deals: Deals, acc: Accounts, org: Org, lines: Lines, open
         view = views[deal, -1]
         n_groups = t + 1
         people_group = fr_groups(org, org.idx[SUPPLY])
-        planned = p.firm.prior["supply_chain"]["bid_support"] * p.firm.prior_level
+        planned = planned_support(p)[1]
     prio = _priority(acc, deals, open_, deal, view, p)
     n0 = deal.size  # one slot per part so far
     slot = np.arange(n0)
