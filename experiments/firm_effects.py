@@ -16,8 +16,7 @@ import argparse
 import logging
 from concurrent.futures import ProcessPoolExecutor
 
-import numpy as np
-from scipy import stats
+from sim.stats import mean_ci
 
 NO_INTRINSIC_HELP = ["firm.intrinsic.rnd.support=0", "firm.intrinsic.rnd.knowledge=0",
                      "firm.intrinsic.supply_chain.delivery=0",
@@ -111,14 +110,13 @@ def measure(seeds: int, jobs: int, size: str = "s") -> list[tuple[str, float, fl
     with ProcessPoolExecutor(jobs) as pool:
         out = dict(zip(tasks, pool.map(_one, tasks), strict=True))
     result = []
-    t = stats.t.ppf(0.975, seeds - 1)
     for label, key, base, treated in rows:
-        d = np.array([out[(tuple(treated), s)][key] - out[(tuple(base), s)][key]
-                      for s in range(seeds)])
-        result.append((label, float(d.mean()), float(t * d.std(ddof=1) / np.sqrt(d.size))))
+        d = mean_ci([out[(tuple(treated), s)][key] - out[(tuple(base), s)][key]
+                     for s in range(seeds)])
+        result.append((label, d.mean, d.half))
     for label, key, arm in levels:
-        x = np.array([out[(tuple(arm), s)][key] for s in range(seeds)])
-        result.append((label, float(x.mean()), float(t * x.std(ddof=1) / np.sqrt(x.size))))
+        x = mean_ci([out[(tuple(arm), s)][key] for s in range(seeds)])
+        result.append((label, x.mean, x.half))
     return result
 
 

@@ -18,8 +18,7 @@ import argparse
 import logging
 from concurrent.futures import ProcessPoolExecutor
 
-import numpy as np
-from scipy import stats
+from sim.stats import mean_ci
 
 SETTINGS = {"default firm": [], "sudan": ["experiment=sudan"]}
 TIERING = ("by_unit", "company")
@@ -61,7 +60,6 @@ def measure(seeds: int, jobs: int, settings: tuple[str, ...] = tuple(SETTINGS),
     tasks = [(a, k) for a in arms for k in range(seeds)]
     with ProcessPoolExecutor(jobs) as pool:
         out = dict(zip(tasks, pool.map(_one, tasks, chunksize=4), strict=True))
-    t = stats.t.ppf(0.975, seeds - 1)
     rows = []
     for c in cells:
         tri, silo = _arm(*c, "iron_triangle"), _arm(*c, "silo")
@@ -69,10 +67,10 @@ def measure(seeds: int, jobs: int, settings: tuple[str, ...] = tuple(SETTINGS),
             if key not in out[(tri, 0)]:
                 continue
             if key == "reach_back_share":  # a level of the triangle arm, not a difference
-                x = np.array([out[(tri, k)][key] for k in range(seeds)])
+                x = mean_ci([out[(tri, k)][key] for k in range(seeds)])
             else:
-                x = np.array([out[(tri, k)][key] - out[(silo, k)][key] for k in range(seeds)])
-            rows.append((c, key, float(x.mean()), float(t * x.std(ddof=1) / np.sqrt(seeds))))
+                x = mean_ci([out[(tri, k)][key] - out[(silo, k)][key] for k in range(seeds)])
+            rows.append((c, key, x.mean, x.half))
     return rows
 
 
