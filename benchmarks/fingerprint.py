@@ -30,7 +30,8 @@ CASES = [["scheme=commission"], ["scheme=target_bonus"], ["scheme=gain_sharing"]
          ["experiment=downturn"], ["experiment=sudan"], ["experiment=rollout"]]
 #: Every mechanism switch at its value before issue 16: with these the eight runs must hash as
 #: they did then (``legacy`` in the recorded file).
-LEGACY = ["org.allocation=capped", "org.reach_back=false", "org.staffing=one_each"]
+LEGACY = ["org.allocation=capped", "org.reach_back=false", "org.staffing=one_each",
+          "market.solution_fit=assigned"]
 RECORDED = Path(__file__).resolve().parent / "fingerprints.json"
 
 

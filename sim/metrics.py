@@ -127,6 +127,8 @@ def compute(firm: Firm) -> dict[str, float]:
     for role, rows in zip(ROLES, idx, strict=True):  # realised pay per role (realised basis)
         out[f"pay_{role}"] = float(annual[rows].mean()) if pays.size else float("nan")
     out.update(_support(firm, decided, won, on_key, burn, end))
+    if firm.requirements is not None:
+        out.update(_requirements(firm, decided, won, on_key, burn, end))
     out.update(_traps(firm, pays, burn, end))
     out.update(_comp_practice(firm, pays, years, revenue))
     out.update(_rollout(firm))
@@ -165,6 +167,45 @@ def _support(firm: Firm, decided: np.ndarray, won: np.ndarray, on_key: np.ndarra
     out["srfr_utilisation"] = float(used / offered) if offered > 0 else 0.0
     out["reach_back_share"] = float(log[:, 5].sum() / log[:, 4].sum()) if log[:, 4].sum() > 0 \
         else 0.0
+    return out
+
+
+def _requirements(firm: Firm, decided: np.ndarray, won: np.ndarray, on_key: np.ndarray,
+                  burn: int, end: int) -> dict[str, float]:
+    """Fit gaps, integration and win rates by lines (issue 17, ``solution_fit=closeness``).
+
+    ``solution_fit_gap``: mean distance between requirement and solution on decided project
+    deals, at their last gate; ``_lines_*`` by the lines a deal spans. ``key_fit_gap_lines_*`` and
+    ``key_win_rate_lines_*``: the same gap, and won / decided, on the reference key accounts.
+    ``integration_quality``: mean integration (share of hand-off loss repaired) of decided
+    integrated deals. ``integration_effort_<role>``: mean effort share on the tasks integration
+    reads (AR coordination, SR support, FR bid support) over the window.
+    """
+    d, req = firm.deals, firm.requirements
+    assert req is not None
+    pad = d.size - req.gap.size  # run-rate orders booked after the month's draws
+    gap = np.r_[req.gap, np.full(pad, np.nan)]
+    integ = np.r_[req.integration, np.full(pad, np.nan)]
+    n_lines = firm.lines.mask_count(d.lines)
+    out = {}
+
+    def mean(x: np.ndarray, sel: np.ndarray) -> float:
+        sel = sel & np.isfinite(x)
+        return float(x[sel].mean()) if sel.any() else float("nan")
+
+    out["solution_fit_gap"] = mean(gap, decided)
+    for name, sel in (("1", n_lines == 1), ("2", n_lines == 2), ("3plus", n_lines >= 3)):
+        out[f"solution_fit_gap_lines_{name}"] = mean(gap, decided & sel)
+        out[f"key_fit_gap_lines_{name}"] = mean(gap, decided & sel & on_key)
+        key = decided & sel & on_key
+        out[f"key_win_rate_lines_{name}"] = float((won & key).sum() / max(key.sum(), 1))
+    out["integration_quality"] = mean(integ, decided & d.integrated)
+    fp = firm.params.firm
+    eff = np.array(firm.record.effort_mean_log[burn:end])
+    offsets = np.cumsum([0] + [len(fp.tasks[r]) for r in ROLES])
+    for r, task in ((SALES, "coordination"), (RND, "support"), (SUPPLY, "bid_support")):
+        c = offsets[r] + fp.column(r, task)
+        out[f"integration_effort_{ROLES[r]}"] = float(eff[:, c].mean()) if eff.size else 0.0
     return out
 
 

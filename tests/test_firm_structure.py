@@ -23,7 +23,8 @@ FORBIDDEN = {
     "ledger": ("sim",),
     "params": ("sim",),
     **{m: ("sim.plans", "sim.scheme", "sim.behavior")
-       for m in ("market", "org", "support", "pipeline", "fulfilment", "counterfactual")},
+       for m in ("market", "org", "support", "requirements", "pipeline", "fulfilment",
+                 "counterfactual")},
     "payroll": ("sim.firm.pipeline", "sim.firm.support", "sim.firm.market", "sim.firm.people"),
     "people": ("sim.plans",),
 }

@@ -7,7 +7,9 @@ and discount candidates; timing actions). Per SR/FR: firm profit and team revenu
 support they give the deals of their group.
 
 Counterfactuals are local to the month: a candidate changes this month's ATC outcomes (through
-relationship, pitch, support, coordination and discount), run-rate orders and (in payroll) KPI
+relationship, pitch, support, coordination and discount; under ``market.solution_fit=closeness``
+relationship, coordination and support also move how close the solution is to the customer's
+requirement), run-rate orders and (in payroll) KPI
 output; effects that only show later (relationship stock, accounts hunted, delivery reputation)
 are not valued unless a plan pays for them.
 
@@ -27,7 +29,7 @@ import numpy as np
 from sim.firm.ledger import ATC, Deals
 from sim.firm.market import Accounts, Focus, relationship_after, rival, run_rate_scale
 from sim.firm.params import RND, ROLES, SALES, SUPPLY, MarketParams, Params
-from sim.firm.pipeline import DealContext, Gated, credibility, fit, integration
+from sim.firm.pipeline import DealContext, Gated, closeness_at, credibility, fit, integration
 from sim.firm.pipeline import pass_probability as _pass
 from sim.firm.support import Support
 
@@ -103,10 +105,18 @@ def deltas(deals: Deals, acc: Accounts, ctx: DealContext, gated: Gated, fo: Focu
     rel_c = relationship_after(cd[..., col["relationship"]], fo.share[a][:, None],
                                (acc.owner[a] >= 0)[:, None], rel_before[a][:, None], mp)
     pitch_c = np.minimum(1.0, cd[..., col["strategic"]] / ctx.pitch_need[o][:, None])
-    integ_c = integration(cd[..., col["coordination"]] / ctx.coord_need[o][:, None],
-                          acc.team[a][:, None], mp.handoff)
+    coord_c = cd[..., col["coordination"]] / ctx.coord_need[o][:, None]
+    close_c = None
+    if ctx.errors is None:
+        integ_c = integration(coord_c, acc.team[a][:, None], mp.handoff)
+    else:  # closeness: relationship and coordination both move how close the solution is
+        integ_c = coord_c
+        close_c = closeness_at(ctx.errors, pos[:, None], rel_c,
+                               np.where(integ[:, None], coord_c, 1.0),
+                               np.minimum(ctx.sr_ratio[pos], ctx.fr_ratio[pos])[:, None], mp)
     fit_c = fit(pitch_c, ctx.sr_ratio[pos][:, None], ctx.fr_ratio[pos][:, None], integ_c,
-                strat[:, None], integ[:, None], ctx.knowledge_factor, mp, ctx.bonus[pos][:, None])
+                strat[:, None], integ[:, None], ctx.knowledge_factor, mp, ctx.bonus[pos][:, None],
+                close_c)
     won_c = u[:, None] < _pass(w_atc, rel_c, fit_c, cred[:, None], disc[:, None], comp[:, None])
     dw = won_c.astype(float) - won[:, None]
     rev = np.zeros((n_s, kg))
@@ -205,13 +215,18 @@ class _Outcome:
         ratio = np.minimum(parts.slot_at(sel, supply), other)
         strat, integ = at["strat"][j], at["integ"][j]
         kf = ctx.knowledge_factor
+        close = None
+        if ctx.errors is not None:  # closeness: the deal's weakest support limits integration
+            sup = np.minimum(ratio, ctx.fr_ratio[q] if self.kind == "sr" else ctx.sr_ratio[q])
+            close = closeness_at(ctx.errors, q, at["rel"][j], ctx.errors.coordination[q], sup,
+                                 self.mp)
         if self.kind == "sr":
             f = fit(ctx.pitch[q], ratio, ctx.fr_ratio[q], ctx.integration[q], strat, integ, kf,
-                    self.mp, ctx.bonus[q])
+                    self.mp, ctx.bonus[q], close)
             cred = at["cred"][j]
         else:
             f = fit(ctx.pitch[q], ctx.sr_ratio[q], ratio, ctx.integration[q], strat, integ, kf,
-                    self.mp, ctx.bonus[q])
+                    self.mp, ctx.bonus[q], close)
             cred = credibility(at["sat"][j], ratio, integ)
         return at["u"][j] < _pass(self.mp.gate_weights[ATC], at["rel"][j], f, cred,
                                   at["disc"][j], at["comp"][j])

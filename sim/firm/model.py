@@ -6,7 +6,8 @@ its module that takes its inputs and returns what it made):
 0. rollout — with ``rollout.month`` set, everyone moves to the rollout scheme at that month;
 1. act — decision states from the plans; everyone draws effort, every AR a discount and a
    deal-timing action (:mod:`sim.firm.people`);
-2. market — relationships, competitors, hunting, arrivals, the tender, the knowledge stock
+2. market — relationships, competitors, hunting, arrivals, the tender, the new deals'
+   requirement errors (:mod:`sim.firm.requirements`), the knowledge stock
    (:mod:`sim.firm.market`);
 3. pipeline — support reaches open deals, gates, timing, reviews, run-rate orders
    (:mod:`sim.firm.pipeline`);
@@ -39,6 +40,7 @@ from sim.firm.params import RND, SALES, SUPPLY, Params
 from sim.firm.payroll import Paid, Payroll
 from sim.firm.people import Actions, People
 from sim.firm.record import Record
+from sim.firm.requirements import Requirements
 from sim.rng import spawn_streams
 
 _MALLOC_TUNED = False
@@ -130,6 +132,9 @@ class Firm(mesa.Model):
                                 ) or 1.0
         self.knowledge = 0.0
         self.tender_id: int | None = None  # the deal of market.tender, once it has arrived
+        #: The deals' requirement errors (``market.solution_fit=closeness``), else ``None``.
+        self.requirements = (Requirements(len(self.lines.names))
+                             if p.market.solution_fit == "closeness" else None)
         self.record = Record()
         self.pool_method = "direct" if p.market.negative_gate_weight else "search"
         rollout = cfg.get("rollout") or {}
@@ -159,9 +164,12 @@ class Firm(mesa.Model):
         self.tender_id = market.tender(acc, d, self.lines, t, p.market, self.tender_id,
                                        s["customer"], s["write_off"])
         market.tender_stream(acc, d, self.lines, t, p.market, s["tenders"])
+        if self.requirements is not None:  # each new deal's requirement errors
+            self.requirements.extend(d, s["requirements"])
         self.knowledge = pipeline.knowledge_after(self.knowledge,
                                                   eff[RND][:, col(RND, "knowledge")], p.firm)
-        ctx = pipeline.context(d, acc, self.org, self.lines, eff, self.knowledge, t, p)  # 3
+        ctx = pipeline.context(d, acc, self.org, self.lines, eff, self.knowledge, t, p,  # 3
+                               self.requirements)
         run_rate = market.run_rate(eff[SALES][:, col(SALES, "volume")], moved.focus,
                                    self.portfolio0, t, p.market)
         gated = pipeline.advance(d, acc, ctx, acts.discount, acts.timing, run_rate, t, p)

@@ -41,6 +41,7 @@ MONEY_MEASURES = ("revenue", "margin", "profit", "team_revenue")
 DESIGNS: dict[str, bool] = {"silo": False, "iron_triangle": True}
 TIERING_MODES = ("by_unit", "company")
 ALLOCATIONS, STAFFING = ("capped", "fill"), ("one_each", "workload")  # docs/firm.md
+SOLUTION_FITS = ("assigned", "closeness")  # docs/firm.md, "Requirements and integration"
 GATE_NAMES = ("ati", "atb", "atc")
 GATE_TERMS = ("bias", "relationship", "fit", "credibility", "price")
 #: A deal's product lines are a bitmask in an int64.
@@ -184,11 +185,7 @@ class Line:
 
 @dataclass(frozen=True)
 class Gate:
-    """Logit weights of one LTC gate.
-
-    The bias and the weights of relationship, fit, credibility and price (discount); the
-    account's competitor strength is subtracted.
-    """
+    """Logit weights of one LTC gate: bias, relationship, fit, credibility, price (discount)."""
 
     bias: float
     relationship: float
@@ -246,6 +243,8 @@ class MarketParams:
     strategic_needs_sr: bool = _spec("boolean")
     complementary_fit: bool = _spec("boolean")
     handoff: float = _spec("share")
+    solution_fit: str = _spec("choice", SOLUTION_FITS)
+    requirement_noise: float = _spec("number", 0.0)
     unit_view_spread: float = _spec("number", 0.0)
     max_discount: float = _spec("share", low_open=True)
     timing_control: float = _spec("share")
@@ -434,6 +433,7 @@ class OrgParams(_Group):
     allocation: str = _spec("choice", ALLOCATIONS)
     staffing: str = _spec("choice", STAFFING)
     reach_back: bool = _spec("boolean")
+    handoff_noise: float = _spec("number", 0.0)
 
     @property
     def dedicated_teams(self) -> bool:

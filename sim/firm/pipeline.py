@@ -20,10 +20,12 @@ from typing import Any
 
 import numpy as np
 
+from sim.firm import requirements
 from sim.firm.ledger import ATB, ATC, ATI, LOST, WON, Deals, Lines
 from sim.firm.market import Accounts, rival
 from sim.firm.org import Org
 from sim.firm.params import RND, SALES, SUPPLY, FirmParams, MarketParams, Params
+from sim.firm.requirements import Errors, Requirements
 from sim.firm.support import Support, support
 
 
@@ -56,31 +58,37 @@ def knowledge_after(knowledge: float, e_knowledge: np.ndarray, fp: FirmParams) -
 
 def fit(pitch: np.ndarray, sr: np.ndarray, fr: np.ndarray, integ: np.ndarray,
         strategic: np.ndarray, integrated: np.ndarray, kf: float, mp: MarketParams,
-        bonus: Any = 0.0) -> np.ndarray:
+        bonus: Any = 0.0, close: np.ndarray | None = None) -> np.ndarray:
     """Solution fit: complementary (min) across the inputs a deal needs, or additive (mean).
 
     Args:
         pitch: AR pitch ratio (strategic deals).
         sr: SR support ratio (strategic deals, when strategic lines need SR).
         fr: FR support ratio (integrated deals).
-        integ: Integration quality (integrated deals).
+        integ: Integration quality (integrated deals; unused when ``close`` is given).
         strategic: Whether each deal has a strategic line.
         integrated: Whether each deal spans two or more lines.
         kf: The knowledge factor (:func:`knowledge_factor`).
         mp: Market parameters (``strategic_needs_sr``, ``complementary_fit``).
         bonus: Sharpening of a bid that passed an LTC review (fit capped at 1).
+        close: ``market.solution_fit=closeness``: every deal's closeness to the requirement
+            (:func:`sim.firm.requirements.closeness`), an input of every deal in place of
+            the assigned integration of integrated deals.
     """
+    fourth = integ if close is None else close
     one = np.ones(np.broadcast_shapes(np.shape(pitch), np.shape(sr), np.shape(fr),
-                                      np.shape(integ)))
+                                      np.shape(fourth)))
     needs_sr = mp.strategic_needs_sr
     inputs = [np.where(strategic, pitch, one),
               np.where(strategic & needs_sr, sr, one),
               np.where(integrated, fr, one),
-              np.where(integrated, integ, one)]
+              np.where(integrated, integ, one) if close is None else close * one]
     if mp.complementary_fit:
         f = kf * np.minimum.reduce(inputs)
     else:  # the ablation: the mean of the inputs the deal needs (the others are 1 above)
         needed = (strategic * (1 + needs_sr) + 2 * integrated).astype(float)
+        if close is not None:  # closeness is needed by every deal, integration by none
+            needed = needed - integrated + 1
         total = sum(inputs) - (4 - needed) * 1.0
         f = kf * np.where(needed > 0, total / np.maximum(needed, 1), 1.0)
     return np.minimum(1.0, f + bonus)
@@ -120,13 +128,14 @@ class DealContext:
     pitch_need: np.ndarray  # per AR
     coord_need: np.ndarray  # per AR
     pitch: np.ndarray
-    integration: np.ndarray
+    integration: np.ndarray  # assigned, or (closeness) the share of hand-off loss repaired
     rel: np.ndarray
     bonus: np.ndarray
     fit: np.ndarray
     cred: np.ndarray
     support: np.ndarray
     knowledge_factor: float
+    errors: Errors | None = None
 
     @property
     def sr_ratio(self) -> np.ndarray:
@@ -139,9 +148,26 @@ class DealContext:
         return self.fr.deal_ratio
 
 
+def closeness_at(e: Errors, sel: Any, rel: Any, coordination: Any, sup: Any, mp: MarketParams
+                 ) -> np.ndarray:
+    """Closeness of deals ``sel`` of ``e`` at a relationship, coordination ratio and support.
+
+    ``rel``, ``coordination`` and ``sup`` broadcast together (one value per deal, or per deal
+    and candidate); ``sel`` indexes the open deals and may carry new axes (``pos[:, None]``).
+    """
+    integ = requirements.integration(coordination, sup)
+    err2 = requirements.squared_errors(e.ar2[sel], e.handoff2[sel], rel, integ)
+    return requirements.closeness(err2, e.n_lines[sel], mp.complementary_fit)
+
+
 def context(deals: Deals, acc: Accounts, org: Org, lines: Lines, eff: list[np.ndarray],
-            knowledge: float, t: int, p: Params) -> DealContext:
-    """The open deals of month ``t`` and how the month's effort reaches them."""
+            knowledge: float, t: int, p: Params, req: Requirements | None = None
+            ) -> DealContext:
+    """The open deals of month ``t`` and how the month's effort reaches them.
+
+    With ``market.solution_fit=closeness`` (``req`` given), fit reads each deal's closeness to
+    its requirement, and each open deal's fit gap and integration are written to ``req``.
+    """
     fp = p.firm
     open_ = np.flatnonzero((deals.stage <= ATC) & (deals.created < t) & ~deals.run_rate)
     a, owner = deals.account[open_], deals.owner[open_]
@@ -161,18 +187,32 @@ def context(deals: Deals, acc: Accounts, org: Org, lines: Lines, eff: list[np.nd
     pitch_need = fp.strategic_effort_need * np.maximum(n_strat, 1)
     coord_need = fp.coordination_need * np.maximum(n_int, 1)
     pitch = np.minimum(1.0, e[owner, fp.column(SALES, "strategic")] / pitch_need[owner])
-    integ_q = integration(e[owner, fp.column(SALES, "coordination")] / coord_need[owner], team,
-                          p.market.handoff)
+    coord = e[owner, fp.column(SALES, "coordination")] / coord_need[owner]
     bonus = p.process.sharpen * deals.sharpened[open_]
     kf = knowledge_factor(knowledge, fp)
-    f = fit(pitch, sr.deal_ratio, fr.deal_ratio, integ_q, strat, integ, kf, p.market, bonus)
+    rel = acc.relationship[a]
+    errs, close = None, None
+    if req is None:
+        integ_q = integration(coord, team, p.market.handoff)
+    else:
+        errs = requirements.errors(req, deals, lines, open_, team, coord,
+                                   p.market.requirement_noise, p.org.handoff_noise,
+                                   p.market.strategic_needs_sr)
+        both = np.minimum(sr.deal_ratio, fr.deal_ratio)
+        integ_q = requirements.integration(errs.coordination, both)
+        err2 = requirements.squared_errors(errs.ar2, errs.handoff2, rel, integ_q)
+        close = requirements.closeness(err2, errs.n_lines, p.market.complementary_fit)
+        req.gap[open_] = requirements.fit_gap(err2)
+        req.integration[open_] = integ_q
+    f = fit(pitch, sr.deal_ratio, fr.deal_ratio, integ_q, strat, integ, kf, p.market, bonus,
+            close)
     cred = credibility(acc.satisfaction[a], fr.deal_ratio, integ)
     sup = np.where(integ | (need_sr > 0), np.minimum(
         np.where(need_sr > 0, sr.deal_ratio, 1.0), np.where(need_fr > 0, fr.deal_ratio, 1.0)),
         np.nan)
     return DealContext(open_=open_, sr=sr, fr=fr, pitch_need=pitch_need, coord_need=coord_need,
-                       pitch=pitch, integration=integ_q, rel=acc.relationship[a], bonus=bonus,
-                       fit=f, cred=cred, support=sup, knowledge_factor=kf)
+                       pitch=pitch, integration=integ_q, rel=rel, bonus=bonus,
+                       fit=f, cred=cred, support=sup, knowledge_factor=kf, errors=errs)
 
 
 # -- timing and the gates -------------------------------------------------------------------------

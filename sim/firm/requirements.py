@@ -1,0 +1,146 @@
+"""Requirements, hand-offs and integration: how close a solution is to what the customer wants.
+
+Issue 17 (``market.solution_fit=closeness``; docs/firm.md, "Requirements and integration").
+Each deal carries the customer's requirement on each of its product lines, hidden from the
+firm. What the firm proposes on line ``l`` misses it by an error made of two independent parts
+(they add in squares: each is its own aspect of the requirement):
+
+* the account manager's: ``market.requirement_noise · (1 − relationship) · z_l``, which falls as
+  the relationship grows;
+* the hand-off's, in a silo, on a line whose part someone other than the AR designs (an SR part
+  on a strategic line, FR on every line of an integrated deal): ``org.handoff_noise · η_l``,
+  times ``1 − I``, where ``I`` is the deal's *integration*: the share of the hand-off loss the
+  people on the deal repair by working it together. ``I`` is the weakest of the AR's
+  coordination ratio (integrated deals) and the deal's weakest line support, so integration
+  benefits the whole deal and the weakest line limits it. In a triangle the members share the
+  AR's signal: no hand-off error.
+
+A line's closeness is ``exp(−err²/2)`` (a Gaussian of the requirement's own scale); a
+solution's closeness is its weakest line's (``market.complementary_fit``) or the lines' mean.
+The fit gap is the distance ``sqrt(Σ_l err_l²)``. The requirement's own level never matters,
+only the distance from it, so :class:`Requirements` keeps the error draws ``z`` and ``η`` per
+deal and line, drawn when a deal arrives from its own stream (``requirements``), so that every
+other draw is the same with or without the mechanism. Nothing here knows about pay; the kernels
+are pure functions of arrays, tested with worked examples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.firm.ledger import Deals, Lines
+
+
+class Requirements:
+    """The requirement error draws of every deal in the ledger, per product line.
+
+    Attributes:
+        z2: The AR's standardised error squared ``(deals, lines)``, 0 on lines not in the deal.
+        eta2: The hand-off's standardised error squared, likewise.
+        gap: Each deal's fit gap when it last met a gate (NaN before).
+        integration: Each deal's integration then (NaN before).
+    """
+
+    def __init__(self, n_lines: int) -> None:
+        self.n_lines = n_lines
+        self.z2 = np.zeros((0, n_lines))
+        self.eta2 = np.zeros((0, n_lines))
+        self.gap = np.zeros(0)
+        self.integration = np.zeros(0)
+
+    def extend(self, deals: Deals, rng: np.random.Generator) -> None:
+        """Draw the errors of the deals added to the ledger since the last call."""
+        m = deals.size - self.gap.size
+        if m <= 0:
+            return
+        draws = rng.standard_normal((m, 2, self.n_lines))
+        bits = line_bits(deals.lines[-m:], self.n_lines)
+        self.z2 = np.concatenate([self.z2, bits * draws[:, 0] ** 2])
+        self.eta2 = np.concatenate([self.eta2, bits * draws[:, 1] ** 2])
+        self.gap = np.concatenate([self.gap, np.full(m, np.nan)])
+        self.integration = np.concatenate([self.integration, np.full(m, np.nan)])
+
+
+def line_bits(mask: np.ndarray, n_lines: int) -> np.ndarray:
+    """Each deal's lines as 0/1 floats ``(deals, lines)`` from its bitmask."""
+    return ((np.asarray(mask)[:, None] >> np.arange(n_lines)) & 1).astype(float)
+
+
+@dataclass(frozen=True)
+class Errors:
+    """The month's requirement errors of the open deals (arrays over open positions).
+
+    Attributes:
+        ar2: The AR's squared error per line at relationship 0, ``requirement_noise² · z²``.
+        handoff2: The hand-off's squared error per line, ``handoff_noise² · η²`` on a silo
+            deal's lines that are handed off (0 elsewhere).
+        n_lines: Lines per deal.
+        coordination: The AR's coordination ratio on integrated deals (1 on the others).
+    """
+
+    ar2: np.ndarray
+    handoff2: np.ndarray
+    n_lines: np.ndarray
+    coordination: np.ndarray
+
+
+def handed_off(bits: np.ndarray, strategic_lines: np.ndarray, integrated: np.ndarray,
+               needs_sr: bool, team: np.ndarray) -> np.ndarray:
+    """Lines whose part someone other than the AR designs, on silo deals ``(deals, lines)``.
+
+    An SR part on every strategic line (when strategic lines need SR), FR on every line of an
+    integrated deal; none on a triangle's deal (its members share the AR's signal).
+    """
+    sr = bits * (strategic_lines[None, :] & needs_sr)
+    part = np.maximum(sr, bits * integrated[:, None])
+    return part * (team < 0)[:, None]
+
+
+def integration(coordination: np.ndarray, support: np.ndarray) -> np.ndarray:
+    """The share of the hand-off loss repaired: min(1, coordination ratio, weakest support)."""
+    return np.clip(np.minimum(coordination, support), 0.0, 1.0)
+
+
+def squared_errors(ar2: np.ndarray, handoff2: np.ndarray, relationship: np.ndarray,
+                   integ: np.ndarray) -> np.ndarray:
+    """Squared error per line: ``(1 − rel)² · ar2 + (1 − I)² · handoff2`` (broadcasting).
+
+    ``relationship`` and ``integ`` carry one value per deal (and candidate) on their last axis
+    but one, so a trailing lines axis is added to them.
+    """
+    rel = np.asarray(relationship)[..., None]
+    i = np.asarray(integ)[..., None]
+    return (1.0 - rel) ** 2 * ar2 + (1.0 - i) ** 2 * handoff2
+
+
+def closeness(err2: np.ndarray, n_lines: np.ndarray, complementary: bool) -> np.ndarray:
+    """A solution's closeness to the requirement: its weakest line's, or the lines' mean.
+
+    A line's closeness is ``exp(−err²/2)``; lines not in the deal have error 0 (closeness 1),
+    which leaves the minimum as it is and is taken out of the mean.
+    """
+    line = np.exp(-0.5 * err2)
+    if complementary:
+        return line.min(axis=-1)
+    width = line.shape[-1]
+    n = np.maximum(np.asarray(n_lines, dtype=float), 1.0)
+    return (line.sum(axis=-1) - (width - n)) / n
+
+
+def fit_gap(err2: np.ndarray) -> np.ndarray:
+    """Distance between the requirement and the proposed solution: ``sqrt(Σ_l err_l²)``."""
+    return np.sqrt(err2.sum(axis=-1))
+
+
+def errors(req: Requirements, deals: Deals, lines: Lines, open_: np.ndarray, team: np.ndarray,
+           coordination: np.ndarray, requirement_noise: float, handoff_noise: float,
+           needs_sr: bool) -> Errors:
+    """The open deals' requirement errors this month (before relationship and integration)."""
+    bits = line_bits(deals.lines[open_], len(lines.names))
+    integ = deals.integrated[open_]
+    off = handed_off(bits, lines.strategic, integ, needs_sr, team)
+    return Errors(ar2=requirement_noise ** 2 * req.z2[open_],
+                  handoff2=handoff_noise ** 2 * off * req.eta2[open_],
+                  n_lines=bits.sum(axis=1), coordination=np.where(integ, coordination, 1.0))
