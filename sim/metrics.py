@@ -175,10 +175,11 @@ def _requirements(firm: Firm, decided: np.ndarray, won: np.ndarray, on_key: np.n
     """Fit gaps, integration and win rates by lines (issue 17, ``solution_fit=closeness``).
 
     ``solution_fit_gap``: mean distance between requirement and solution on decided project
-    deals, at their last gate; ``_lines_*`` by the lines a deal spans. ``key_fit_gap_lines_*`` and
-    ``key_win_rate_lines_*``: the same gap, and won / decided, on the reference key accounts.
-    ``integration_quality``: mean integration (share of hand-off loss repaired) of decided
-    integrated deals. ``integration_effort_<role>``: mean effort share on the tasks integration
+    deals, at their last gate (0 where there are none, as the win rates); ``_lines_*`` by the
+    lines a deal spans. ``key_fit_gap_lines_*`` and ``key_win_rate_lines_*``: the same gap, and
+    won / decided, on the reference key accounts. ``integration_quality``: mean integration
+    (share of hand-off loss repaired) of decided integrated deals that had a hand-off to repair
+    (silo deals). ``integration_effort_<role>``: mean effort share on the tasks integration
     reads (AR coordination, SR support, FR bid support) over the window.
     """
     d, req = firm.deals, firm.requirements
@@ -191,7 +192,7 @@ def _requirements(firm: Firm, decided: np.ndarray, won: np.ndarray, on_key: np.n
 
     def mean(x: np.ndarray, sel: np.ndarray) -> float:
         sel = sel & np.isfinite(x)
-        return float(x[sel].mean()) if sel.any() else float("nan")
+        return float(x[sel].mean()) if sel.any() else 0.0  # none: 0, as the win rates
 
     out["solution_fit_gap"] = mean(gap, decided)
     for name, sel in (("1", n_lines == 1), ("2", n_lines == 2), ("3plus", n_lines >= 3)):

@@ -114,7 +114,11 @@ def test_learning_settles_by_the_last_year():
                                       "org.allocation=fill", "org.staffing=workload",
                                       "tiering=company", "scheme=gain_sharing"],
                                      ["seed=7", "org=iron_triangle", "org.reach_back=true",
-                                      "org.allocation=fill", "market.tender.per_month=1.0"]])
+                                      "org.allocation=fill", "market.tender.per_month=1.0"],
+                                     ["seed=8", "org=iron_triangle",
+                                      "market.solution_fit=assigned"],
+                                     ["seed=8", "org=iron_triangle",
+                                      "market.complementary_fit=false", "org.handoff_noise=2"]])
 def test_threshold_counterfactual_equals_the_direct_one(variant):
     """The fast pooled-support counterfactual gives exactly the direct computation's run."""
     from sim import metrics as metrics_mod

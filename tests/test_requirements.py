@@ -110,32 +110,58 @@ def test_constructed_silo_gap_exceeds_the_triangles_by_more_on_every_added_line(
 # -- draws --------------------------------------------------------------------------------------
 
 def test_requirement_draws_cover_each_new_deals_lines_only_once():
-    d = Deals(capacity=4)
+    d = Deals(capacity=2)
     d.add(lines=np.array([0b0101, 0b0010], dtype=np.int64), value=np.ones(2))
-    req = rq.Requirements(4)
-    rng = np.random.default_rng(1)
-    req.extend(d, rng)
-    d.add(lines=np.array([0b1111], dtype=np.int64), value=np.ones(1))
-    req.extend(d, rng)
-    req.extend(d, rng)  # nothing new: nothing drawn
-    assert req.z2.shape == (3, 4) and np.isnan(req.gap).all()
-    assert ((req.z2 > 0) == (rq.line_bits(d.lines, 4) > 0)).all()
+    req = rq.Requirements(4, capacity=1)
+    rng, rng_t = np.random.default_rng(1), np.random.default_rng(2)
+    req.extend(d, rng, rng_t)
+    d.add(lines=np.array([0b1111, 0, 0b0011], dtype=np.int64), value=np.ones(3),
+          run_rate=np.array([False, True, False]), tender=np.array([False, False, True]))
+    req.extend(d, rng, rng_t)
+    req.extend(d, rng, rng_t)  # nothing new: nothing drawn
+    assert req.z2.shape == (5, 4) and np.isnan(req.gap).all()
+    assert ((req.z2 > 0) == (rq.line_bits(d.lines, 4) > 0)).all()  # a run-rate order: none
     assert ((req.eta2 > 0) == (req.z2 > 0)).all()
+    # arrivals from one stream in order, the stream's tender from the other
+    first = np.random.default_rng(1).standard_normal((3, 2, 4))
+    assert req.z2[2] == pytest.approx(first[2, 0] ** 2)
+    assert req.z2[4, :2] == pytest.approx(np.random.default_rng(2).standard_normal((1, 2, 4))[
+        0, 0, :2] ** 2)
+
+
+def _stepped(*overrides: str, months: int = 8) -> object:
+    from sim.firm.model import Firm
+
+    firm = Firm(plain(load_config(["debug=small", *overrides])))
+    for _ in range(months):
+        firm.step()
+    return firm
 
 
 def test_the_mechanism_draws_from_its_own_stream():
     """Switching closeness on leaves every deal's arrival draws as they were."""
-    from sim.firm.model import Firm
-
-    firms = [Firm(plain(load_config(["debug=small", f"market.solution_fit={m}"])))
-             for m in ("assigned", "closeness")]
-    for f in firms:
-        for _ in range(6):
-            f.step()
+    firms = [_stepped(f"market.solution_fit={m}") for m in ("assigned", "closeness")]
     a, b = (f.deals for f in firms)
     for key in ("account", "value", "lines", "created", "u_ati", "u_atb", "u_atc"):
         assert np.array_equal(getattr(a, key)[~a.run_rate], getattr(b, key)[~b.run_rate]), key
     assert firms[0].requirements is None and firms[1].requirements is not None
+
+
+def test_every_arrival_keeps_its_requirement_under_every_scheme_even_with_tenders():
+    """Common random numbers: a tender stream whose size depends on behaviour shifts nothing."""
+    firms = [_stepped("market.tender.per_month=3", "tiering=by_unit", f"scheme={s}", "seed=1",
+                      months=14)
+             for s in ("commission", "gain_sharing")]
+    rows = []
+    for f in firms:
+        d = f.deals
+        arrival = np.flatnonzero(~d.run_rate & ~d.tender)
+        rows.append((d.created[arrival], d.account[arrival], f.requirements.z2[arrival],
+                     f.requirements.eta2[arrival]))
+    for x, y in zip(*rows, strict=True):
+        assert np.array_equal(x, y)
+    # the schemes brought different numbers of tenders (47 and 42): the test can see a shift
+    assert len({int(f.deals.tender.sum()) for f in firms}) == 2
 
 
 # -- the firm (slow) ------------------------------------------------------------------------------

@@ -152,7 +152,7 @@ class Firm(mesa.Model):
     def step(self) -> None:
         """One month, in the order of docs/ODD.md §3."""
         t, p, s, acc, d = self.month, self.params, self.streams, self.accounts, self.deals
-        col = p.firm.column
+        col, req = p.firm.column, self.requirements  # req: None unless solution_fit=closeness
         self._rollout(t)                                                                # 0
         acts = self.people.act(self.decision_states(), s["learning"])                  # 1
         eff = acts.effort
@@ -164,12 +164,11 @@ class Firm(mesa.Model):
         self.tender_id = market.tender(acc, d, self.lines, t, p.market, self.tender_id,
                                        s["customer"], s["write_off"])
         market.tender_stream(acc, d, self.lines, t, p.market, s["tenders"])
-        if self.requirements is not None:  # each new deal's requirement errors
-            self.requirements.extend(d, s["requirements"])
+        if req is not None:
+            req.extend(d, s["requirements"], s["tender_requirements"])
         self.knowledge = pipeline.knowledge_after(self.knowledge,
                                                   eff[RND][:, col(RND, "knowledge")], p.firm)
-        ctx = pipeline.context(d, acc, self.org, self.lines, eff, self.knowledge, t, p,  # 3
-                               self.requirements)
+        ctx = pipeline.context(d, acc, self.org, self.lines, eff, self.knowledge, t, p, req)  # 3
         run_rate = market.run_rate(eff[SALES][:, col(SALES, "volume")], moved.focus,
                                    self.portfolio0, t, p.market)
         gated = pipeline.advance(d, acc, ctx, acts.discount, acts.timing, run_rate, t, p)

@@ -202,8 +202,8 @@ def context(deals: Deals, acc: Accounts, org: Org, lines: Lines, eff: list[np.nd
         integ_q = requirements.integration(errs.coordination, both)
         err2 = requirements.squared_errors(errs.ar2, errs.handoff2, rel, integ_q)
         close = requirements.closeness(err2, errs.n_lines, p.market.complementary_fit)
-        req.gap[open_] = requirements.fit_gap(err2)
-        req.integration[open_] = integ_q
+        req.record(open_, requirements.fit_gap(err2),
+                   np.where(errs.handed, integ_q, np.nan))
     f = fit(pitch, sr.deal_ratio, fr.deal_ratio, integ_q, strat, integ, kf, p.market, bonus,
             close)
     cred = credibility(acc.satisfaction[a], fr.deal_ratio, integ)

@@ -36,31 +36,75 @@ from sim.firm.ledger import Deals, Lines
 class Requirements:
     """The requirement error draws of every deal in the ledger, per product line.
 
+    Arrays grow by doubling, like the ledger's; the properties show the rows of the deals so
+    far.
+
     Attributes:
-        z2: The AR's standardised error squared ``(deals, lines)``, 0 on lines not in the deal.
-        eta2: The hand-off's standardised error squared, likewise.
-        gap: Each deal's fit gap when it last met a gate (NaN before).
-        integration: Each deal's integration then (NaN before).
+        n_lines: Product lines in the market.
+        size: Deals covered so far (the ledger's size at the last :meth:`extend`).
     """
 
-    def __init__(self, n_lines: int) -> None:
-        self.n_lines = n_lines
-        self.z2 = np.zeros((0, n_lines))
-        self.eta2 = np.zeros((0, n_lines))
-        self.gap = np.zeros(0)
-        self.integration = np.zeros(0)
+    def __init__(self, n_lines: int, capacity: int = 1024) -> None:
+        self.n_lines, self.size = n_lines, 0
+        self._data = self._empty(capacity)
 
-    def extend(self, deals: Deals, rng: np.random.Generator) -> None:
-        """Draw the errors of the deals added to the ledger since the last call."""
-        m = deals.size - self.gap.size
+    def _empty(self, capacity: int) -> dict[str, np.ndarray]:
+        return {"z2": np.zeros((capacity, self.n_lines)),
+                "eta2": np.zeros((capacity, self.n_lines)),
+                "gap": np.full(capacity, np.nan), "integration": np.full(capacity, np.nan)}
+
+    @property
+    def z2(self) -> np.ndarray:
+        """The AR's standardised error squared ``(deals, lines)``, 0 on lines not in the deal."""
+        return self._data["z2"][: self.size]
+
+    @property
+    def eta2(self) -> np.ndarray:
+        """The hand-off's standardised error squared, likewise."""
+        return self._data["eta2"][: self.size]
+
+    @property
+    def gap(self) -> np.ndarray:
+        """Each deal's fit gap when it last met a gate (NaN before)."""
+        return self._data["gap"][: self.size]
+
+    @property
+    def integration(self) -> np.ndarray:
+        """Each deal's integration at its last gate where a hand-off had to be repaired, or NaN."""
+        return self._data["integration"][: self.size]
+
+    def extend(self, deals: Deals, rng: np.random.Generator, rng_tenders: np.random.Generator
+               ) -> None:
+        """Draw the errors of the deals added to the ledger since the last call.
+
+        Arrivals (and the one story tender) draw from ``rng``; tenders of the stream, whose
+        number depends on who owns which key account, from ``rng_tenders``; run-rate orders
+        (no lines) draw nothing. So every arrival keeps its draws under every scheme and org
+        (common random numbers).
+        """
+        m = deals.size - self.size
         if m <= 0:
             return
-        draws = rng.standard_normal((m, 2, self.n_lines))
-        bits = line_bits(deals.lines[-m:], self.n_lines)
-        self.z2 = np.concatenate([self.z2, bits * draws[:, 0] ** 2])
-        self.eta2 = np.concatenate([self.eta2, bits * draws[:, 1] ** 2])
-        self.gap = np.concatenate([self.gap, np.full(m, np.nan)])
-        self.integration = np.concatenate([self.integration, np.full(m, np.nan)])
+        if deals.size > self._data["gap"].size:
+            grown = self._empty(max(2 * self._data["gap"].size, deals.size))
+            for k, v in self._data.items():
+                grown[k][: self.size] = v[: self.size]
+            self._data = grown
+        new = np.arange(self.size, deals.size)
+        self.size = deals.size
+        lines = deals.lines[new] > 0
+        stream = deals.tender[new] & lines
+        for rows, gen in ((new[lines & ~stream], rng), (new[stream], rng_tenders)):
+            if rows.size:
+                draws = gen.standard_normal((rows.size, 2, self.n_lines))
+                bits = line_bits(deals.lines[rows], self.n_lines)
+                self._data["z2"][rows] = bits * draws[:, 0] ** 2
+                self._data["eta2"][rows] = bits * draws[:, 1] ** 2
+
+    def record(self, open_: np.ndarray, gap: np.ndarray, integ: np.ndarray) -> None:
+        """The open deals' fit gap and integration this month (their last is at decision)."""
+        self._data["gap"][open_] = gap
+        self._data["integration"][open_] = integ
 
 
 def line_bits(mask: np.ndarray, n_lines: int) -> np.ndarray:
@@ -78,12 +122,14 @@ class Errors:
             deal's lines that are handed off (0 elsewhere).
         n_lines: Lines per deal.
         coordination: The AR's coordination ratio on integrated deals (1 on the others).
+        handed: Whether any of a deal's lines is handed off (a silo deal with a support part).
     """
 
     ar2: np.ndarray
     handoff2: np.ndarray
     n_lines: np.ndarray
     coordination: np.ndarray
+    handed: np.ndarray
 
 
 def handed_off(bits: np.ndarray, strategic_lines: np.ndarray, integrated: np.ndarray,
@@ -143,4 +189,5 @@ def errors(req: Requirements, deals: Deals, lines: Lines, open_: np.ndarray, tea
     off = handed_off(bits, lines.strategic, integ, needs_sr, team)
     return Errors(ar2=requirement_noise ** 2 * req.z2[open_],
                   handoff2=handoff_noise ** 2 * off * req.eta2[open_],
-                  n_lines=bits.sum(axis=1), coordination=np.where(integ, coordination, 1.0))
+                  n_lines=bits.sum(axis=1), coordination=np.where(integ, coordination, 1.0),
+                  handed=np.asarray(off.any(axis=1)))
