@@ -36,7 +36,8 @@ VARIANTS = {"defaults": [], "handoff_noise=0": ["org.handoff_noise=0"],
                               "org.shared_pay=false"]}
 TRIANGLE_ONLY = ("org.shared_pay",)
 METRICS = ("key_win_rate_lines_1", "key_win_rate_lines_2", "key_win_rate_lines_3plus",
-           "gradient", "key_fit_gap_lines_1", "key_fit_gap_lines_2", "key_fit_gap_lines_3plus",
+           "gradient", "key_support_lines_1", "key_support_lines_2", "key_support_lines_3plus",
+           "key_fit_gap_lines_1", "key_fit_gap_lines_2", "key_fit_gap_lines_3plus",
            "solution_fit_gap", "integration_quality", "integration_effort_sales",
            "integration_effort_rnd", "integration_effort_supply_chain",
            "key_account_integrated_win_rate", "revenue", "operating_profit",

@@ -177,7 +177,8 @@ def _requirements(firm: Firm, decided: np.ndarray, won: np.ndarray, on_key: np.n
     ``solution_fit_gap``: mean distance between requirement and solution on decided project
     deals, at their last gate (0 where there are none, as the win rates); ``_lines_*`` by the
     lines a deal spans. ``key_fit_gap_lines_*`` and ``key_win_rate_lines_*``: the same gap, and
-    won / decided, on the reference key accounts. ``integration_quality``: mean integration
+    won / decided, on the reference key accounts; ``key_support_lines_*``: their mean support
+    ratio at the last gate, of those that need SR or FR. ``integration_quality``: mean integration
     (share of hand-off loss repaired) of decided integrated deals that had a hand-off to repair
     (silo deals). ``integration_effort_<role>``: mean effort share on the tasks integration
     reads (AR coordination, SR support, FR bid support) over the window.
@@ -195,11 +196,13 @@ def _requirements(firm: Firm, decided: np.ndarray, won: np.ndarray, on_key: np.n
         return float(x[sel].mean()) if sel.any() else 0.0  # none: 0, as the win rates
 
     out["solution_fit_gap"] = mean(gap, decided)
+    needs = (d.sr_need > 0) | (d.fr_need > 0)
     for name, sel in (("1", n_lines == 1), ("2", n_lines == 2), ("3plus", n_lines >= 3)):
         out[f"solution_fit_gap_lines_{name}"] = mean(gap, decided & sel)
         out[f"key_fit_gap_lines_{name}"] = mean(gap, decided & sel & on_key)
         key = decided & sel & on_key
         out[f"key_win_rate_lines_{name}"] = float((won & key).sum() / max(key.sum(), 1))
+        out[f"key_support_lines_{name}"] = mean(np.minimum(d.support_ratio, 1.0), key & needs)
     out["integration_quality"] = mean(integ, decided & d.integrated)
     fp = firm.params.firm
     eff = np.array(firm.record.effort_mean_log[burn:end])

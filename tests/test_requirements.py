@@ -204,6 +204,11 @@ def test_silo_fit_gap_exceeds_the_triangles_and_the_difference_grows_with_lines(
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "a known failure (docs/validation.md, issue 17): with both switches off the triangle's "
+    "advantage is 2.1 pp smaller on 2-line than on 1-line deals (90 % CI −2.7 to −1.4 pp): its "
+    "one FR covers multi-line deals' per-line need worse than the pools do; the next test "
+    "checks that cause. No default was moved."))
 def test_without_hand_off_noise_and_weakest_line_the_triangle_gap_is_equal_across_lines():
     u = _units(SWITCHED_OFF)
     gap = {n: u["iron_triangle"][f"key_win_rate_lines_{n}"] - u["silo"][f"key_win_rate_lines_{n}"]
@@ -211,3 +216,18 @@ def test_without_hand_off_noise_and_weakest_line_the_triangle_gap_is_equal_acros
     for n in ("2", "3plus"):
         s = mean_ci(gap[n] - gap["1"], level=0.90)
         assert -0.015 < s.low and s.high < 0.015, (n, s)
+
+
+@pytest.mark.slow
+def test_without_the_information_channels_the_triangles_multi_line_deals_get_less_support():
+    """The cause of the known failure above, measured on the same runs.
+
+    With hand-off noise and the weakest line off, what is left of the triangle − silo gradient
+    is support: the triangle firm's key-account deals spanning 2 lines are covered worse,
+    against the silo's, than its 1-line deals (each triangle has one FR, and FR need grows
+    per line).
+    """
+    u = _units(SWITCHED_OFF)
+    cover = {n: u["iron_triangle"][f"key_support_lines_{n}"] - u["silo"][f"key_support_lines_{n}"]
+             for n in ("1", "2")}
+    assert mean_ci(cover["2"] - cover["1"]).high < 0, mean_ci(cover["2"] - cover["1"])
