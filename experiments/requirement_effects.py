@@ -11,7 +11,9 @@ over the seeds, per (tiering, scheme) cell and pooled over the four cells (each 
 cell one paired unit).
 
 Usage: ``python experiments/requirement_effects.py [--seeds 20] [--jobs 2]`` (about 8 minutes
-on 2 cores at 20 seeds).
+on 2 cores at 20 seeds). ``--levels [--seeds 10]`` prints instead the silo firm's integration,
+the effort on the tasks it reads and the fit gaps under each scheme, with the paired difference
+against commission (about 30 seconds).
 """
 
 from __future__ import annotations
@@ -80,14 +82,43 @@ def differences(seeds: int, jobs: int, variants: tuple[str, ...] = tuple(VARIANT
     return diffs
 
 
+LEVELS = ("integration_quality", "integration_effort_sales", "integration_effort_rnd",
+          "integration_effort_supply_chain", "solution_fit_gap_lines_2",
+          "solution_fit_gap_lines_3plus", "win_rate_lines_2")
+
+
+def levels(seeds: int, jobs: int) -> None:
+    """Print the silo firm's integration levels per scheme and the difference to commission."""
+    schemes = ("commission", "target_bonus", "gain_sharing")
+    tasks = [((f"scheme={sc}",), k) for sc in schemes for k in range(seeds)]
+    with ProcessPoolExecutor(jobs) as pool:
+        out = dict(zip(tasks, pool.map(one, tasks, chunksize=2), strict=True))
+    print("| silo firm | " + " | ".join(schemes)
+          + " | target_bonus − commission | gain_sharing − commission |")
+    print("|---" * 6 + "|")
+    for key in LEVELS:
+        val = {sc: np.array([out[((f"scheme={sc}",), k)][key] for k in range(seeds)])
+               for sc in schemes}
+        cells = [f"{val[sc].mean():.3f}" for sc in schemes]
+        for sc in schemes[1:]:
+            d = mean_ci(val[sc] - val["commission"])
+            cells.append(f"{d.mean:+.3f} ± {d.half:.3f}")
+        print(f"| {key} | " + " | ".join(cells) + " |", flush=True)
+
+
 def main() -> None:
     """Print one Markdown table per variant: cells as columns, pooled last."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--levels", action="store_true",
+                    help="the silo firm's integration levels per scheme instead")
     a = ap.parse_args()
     if a.seeds < 2 or a.jobs < 1:
         ap.error("--seeds must be at least 2 and --jobs at least 1")
+    if a.levels:
+        levels(a.seeds, a.jobs)
+        return
     diffs = differences(a.seeds, a.jobs)
     cols = [(t, sc) for t in TIERING for sc in SCHEMES]
     for v in VARIANTS:
