@@ -25,7 +25,7 @@ import pytest
 
 from sim.config import load_config
 from sim.firm import requirements as rq
-from sim.firm.ledger import Deals
+from sim.firm.ledger import Deals, Lines
 from sim.firm.pipeline import fit
 from sim.simulation import plain, run
 from sim.stats import mean_ci
@@ -112,7 +112,9 @@ def test_constructed_silo_gap_exceeds_the_triangles_by_more_on_every_added_line(
 def test_requirement_draws_cover_each_new_deals_lines_only_once():
     d = Deals(capacity=2)
     d.add(lines=np.array([0b0101, 0b0010], dtype=np.int64), value=np.ones(2))
-    req = rq.Requirements(4, capacity=1)
+    lines = Lines(names=("a", "b", "c", "d"), margin=np.full(4, 0.4),
+                  strategic=np.array([False, False, True, True]))
+    req = rq.Requirements(lines, capacity=1)
     rng, rng_t = np.random.default_rng(1), np.random.default_rng(2)
     req.extend(d, rng, rng_t)
     d.add(lines=np.array([0b1111, 0, 0b0011], dtype=np.int64), value=np.ones(3),
@@ -120,7 +122,7 @@ def test_requirement_draws_cover_each_new_deals_lines_only_once():
     req.extend(d, rng, rng_t)
     req.extend(d, rng, rng_t)  # nothing new: nothing drawn
     assert req.z2.shape == (5, 4) and np.isnan(req.gap).all()
-    assert ((req.z2 > 0) == (rq.line_bits(d.lines, 4) > 0)).all()  # a run-rate order: none
+    assert ((req.z2 > 0) == (lines.bits(d.lines) > 0)).all()  # a run-rate order: none
     assert ((req.eta2 > 0) == (req.z2 > 0)).all()
     # arrivals from one stream in order, the stream's tender from the other
     first = np.random.default_rng(1).standard_normal((3, 2, 4))

@@ -110,7 +110,7 @@ def deltas(deals: Deals, acc: Accounts, ctx: DealContext, gated: Gated, fo: Focu
     if ctx.errors is None:
         integ_c = integration(coord_c, acc.team[a][:, None], mp.handoff)
     else:  # closeness: relationship and coordination both move how close the solution is
-        integ_c = coord_c
+        integ_c = coord_c  # not read by fit when closeness is given
         close_c = closeness_at(ctx.errors, pos[:, None], rel_c,
                                np.where(integ[:, None], coord_c, 1.0),
                                np.minimum(ctx.sr_ratio[pos], ctx.fr_ratio[pos])[:, None], mp)

@@ -42,24 +42,28 @@ class Lines:
             strategic=np.array([lines[n].strategic for n in names]),
         )
 
+    def bits(self, mask: np.ndarray) -> np.ndarray:
+        """Each bitmask's lines as 0/1 integers ``(len(mask), lines)``."""
+        return (np.asarray(mask)[:, None] >> np.arange(len(self.names))) & 1
+
     def mask_margin(self, mask: np.ndarray) -> np.ndarray:
         """Value-weighted margin of deals whose lines are given as a bitmask (equal split)."""
-        bits = (mask[:, None] >> np.arange(len(self.names))) & 1
+        bits = self.bits(mask)
         return (bits * self.margin).sum(axis=1) / np.maximum(bits.sum(axis=1), 1)
 
     def mask_strategic(self, mask: np.ndarray) -> np.ndarray:
         """Whether a deal includes a strategic line."""
-        bits = (mask[:, None] >> np.arange(len(self.names))) & 1
+        bits = self.bits(mask)
         return (bits * self.strategic).sum(axis=1) > 0
 
     def mask_strategic_share(self, mask: np.ndarray) -> np.ndarray:
         """Share of a deal's value from strategic lines (equal split over its lines, as margin)."""
-        bits = (mask[:, None] >> np.arange(len(self.names))) & 1
+        bits = self.bits(mask)
         return (bits * self.strategic).sum(axis=1) / np.maximum(bits.sum(axis=1), 1)
 
     def mask_count(self, mask: np.ndarray) -> np.ndarray:
         """Number of lines in each deal."""
-        bits = (mask[:, None] >> np.arange(len(self.names))) & 1
+        bits = self.bits(mask)
         return bits.sum(axis=1)
 
 

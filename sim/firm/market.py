@@ -181,7 +181,7 @@ def arrive(acc: Accounts, deals: Deals, lines: Lines, t: int, mp: MarketParams,
     value = acc.wallet[hit] * rng_market.gamma(2.0, mp.deal_months_mean / 2, m)
     n_lines_all = len(lines.names)
     bits = rng_market.random((m, n_lines_all)) < 0.5
-    needs = ((acc.needs[hit][:, None] >> np.arange(n_lines_all)) & 1).astype(bool)
+    needs = lines.bits(acc.needs[hit]).astype(bool)
     bits &= needs
     # A deal always has a line: if the coin flips picked none, one of the account's needed
     # lines at random (not the first, which would tilt single-line deals to one line).

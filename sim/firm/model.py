@@ -133,7 +133,7 @@ class Firm(mesa.Model):
         self.knowledge = 0.0
         self.tender_id: int | None = None  # the deal of market.tender, once it has arrived
         #: The deals' requirement errors (``market.solution_fit=closeness``), else ``None``.
-        self.requirements = (Requirements(len(self.lines.names))
+        self.requirements = (Requirements(self.lines)
                              if p.market.solution_fit == "closeness" else None)
         self.record = Record()
         self.pool_method = "direct" if p.market.negative_gate_weight else "search"

@@ -113,8 +113,7 @@ def expected_need(acc: Accounts, lines: Lines, mp: MarketParams) -> tuple[np.nda
     ``sr_need`` per strategic line), expected lines of an integrated deal ½·L − L·½^L (FR need
     ``fr_need`` per line, only for deals of two lines or more).
     """
-    n_lines = len(lines.names)
-    bits = ((acc.needs[:, None] >> np.arange(n_lines)) & 1).astype(float)
+    bits = lines.bits(acc.needs).astype(float)
     big_l = bits.sum(axis=1)
     big_s = (bits * lines.strategic).sum(axis=1)
     none = 0.5 ** big_l

@@ -155,9 +155,8 @@ def closeness_at(e: Errors, sel: Any, rel: Any, coordination: Any, sup: Any, mp:
     ``rel``, ``coordination`` and ``sup`` broadcast together (one value per deal, or per deal
     and candidate); ``sel`` indexes the open deals and may carry new axes (``pos[:, None]``).
     """
-    integ = requirements.integration(coordination, sup)
-    err2 = requirements.squared_errors(e.ar2[sel], e.handoff2[sel], rel, integ)
-    return requirements.closeness(err2, e.n_lines[sel], mp.complementary_fit)
+    return requirements.solution(e.ar2[sel], e.handoff2[sel], e.n_lines[sel], rel, coordination,
+                                 sup, mp.complementary_fit)[2]
 
 
 def context(deals: Deals, acc: Accounts, org: Org, lines: Lines, eff: list[np.ndarray],
@@ -198,10 +197,9 @@ def context(deals: Deals, acc: Accounts, org: Org, lines: Lines, eff: list[np.nd
         errs = requirements.errors(req, deals, lines, open_, team, coord,
                                    p.market.requirement_noise, p.org.handoff_noise,
                                    p.market.strategic_needs_sr)
-        both = np.minimum(sr.deal_ratio, fr.deal_ratio)
-        integ_q = requirements.integration(errs.coordination, both)
-        err2 = requirements.squared_errors(errs.ar2, errs.handoff2, rel, integ_q)
-        close = requirements.closeness(err2, errs.n_lines, p.market.complementary_fit)
+        integ_q, err2, close = requirements.solution(
+            errs.ar2, errs.handoff2, errs.n_lines, rel, errs.coordination,
+            np.minimum(sr.deal_ratio, fr.deal_ratio), p.market.complementary_fit)
         req.record(open_, requirements.fit_gap(err2),
                    np.where(errs.handed, integ_q, np.nan))
     f = fit(pitch, sr.deal_ratio, fr.deal_ratio, integ_q, strat, integ, kf, p.market, bonus,

@@ -19,8 +19,9 @@ A line's closeness is ``exp(−err²/2)`` (a Gaussian of the requirement's own s
 solution's closeness is its weakest line's (``market.complementary_fit``) or the lines' mean.
 The fit gap is the distance ``sqrt(Σ_l err_l²)``. The requirement's own level never matters,
 only the distance from it, so :class:`Requirements` keeps the error draws ``z`` and ``η`` per
-deal and line, drawn when a deal arrives from its own stream (``requirements``), so that every
-other draw is the same with or without the mechanism. Nothing here knows about pay; the kernels
+deal and line, drawn when a deal arrives from their own streams (``requirements``, and
+``tender_requirements`` for the tender stream), so that every other draw is the same with or
+without the mechanism. Nothing here knows about pay; the kernels
 are pure functions of arrays, tested with worked examples.
 """
 
@@ -40,12 +41,13 @@ class Requirements:
     far.
 
     Attributes:
-        n_lines: Product lines in the market.
+        lines: The market's product lines.
+        n_lines: How many.
         size: Deals covered so far (the ledger's size at the last :meth:`extend`).
     """
 
-    def __init__(self, n_lines: int, capacity: int = 1024) -> None:
-        self.n_lines, self.size = n_lines, 0
+    def __init__(self, lines: Lines, capacity: int = 1024) -> None:
+        self.lines, self.n_lines, self.size = lines, len(lines.names), 0
         self._data = self._empty(capacity)
 
     def _empty(self, capacity: int) -> dict[str, np.ndarray]:
@@ -97,7 +99,7 @@ class Requirements:
         for rows, gen in ((new[lines & ~stream], rng), (new[stream], rng_tenders)):
             if rows.size:
                 draws = gen.standard_normal((rows.size, 2, self.n_lines))
-                bits = line_bits(deals.lines[rows], self.n_lines)
+                bits = self.lines.bits(deals.lines[rows])
                 self._data["z2"][rows] = bits * draws[:, 0] ** 2
                 self._data["eta2"][rows] = bits * draws[:, 1] ** 2
 
@@ -105,11 +107,6 @@ class Requirements:
         """The open deals' fit gap and integration this month (their last is at decision)."""
         self._data["gap"][open_] = gap
         self._data["integration"][open_] = integ
-
-
-def line_bits(mask: np.ndarray, n_lines: int) -> np.ndarray:
-    """Each deal's lines as 0/1 floats ``(deals, lines)`` from its bitmask."""
-    return ((np.asarray(mask)[:, None] >> np.arange(n_lines)) & 1).astype(float)
 
 
 @dataclass(frozen=True)
@@ -175,6 +172,19 @@ def closeness(err2: np.ndarray, n_lines: np.ndarray, complementary: bool) -> np.
     return (line.sum(axis=-1) - (width - n)) / n
 
 
+def solution(ar2: np.ndarray, handoff2: np.ndarray, n_lines: np.ndarray, relationship: np.ndarray,
+             coordination: np.ndarray, support: np.ndarray, complementary: bool
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integration, squared errors per line and closeness of deals (broadcasting).
+
+    The one path from the month's errors to closeness, for the deals as played and for every
+    candidate of the counterfactuals.
+    """
+    integ = integration(coordination, support)
+    err2 = squared_errors(ar2, handoff2, relationship, integ)
+    return integ, err2, closeness(err2, n_lines, complementary)
+
+
 def fit_gap(err2: np.ndarray) -> np.ndarray:
     """Distance between the requirement and the proposed solution: ``sqrt(Σ_l err_l²)``."""
     return np.sqrt(err2.sum(axis=-1))
@@ -184,7 +194,7 @@ def errors(req: Requirements, deals: Deals, lines: Lines, open_: np.ndarray, tea
            coordination: np.ndarray, requirement_noise: float, handoff_noise: float,
            needs_sr: bool) -> Errors:
     """The open deals' requirement errors this month (before relationship and integration)."""
-    bits = line_bits(deals.lines[open_], len(lines.names))
+    bits = lines.bits(deals.lines[open_]).astype(float)
     integ = deals.integrated[open_]
     off = handed_off(bits, lines.strategic, integ, needs_sr, team)
     return Errors(ar2=requirement_noise ** 2 * req.z2[open_],
