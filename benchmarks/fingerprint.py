@@ -19,6 +19,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from sim.config import load_config
@@ -31,7 +32,12 @@ CASES = [["scheme=commission"], ["scheme=target_bonus"], ["scheme=gain_sharing"]
 #: Every mechanism switch at its value before issue 16: with these the eight runs must hash as
 #: they did then (``legacy`` in the recorded file).
 LEGACY = ["org.allocation=capped", "org.reach_back=false", "org.staffing=one_each",
-          "market.solution_fit=assigned"]
+          "market.solution_fit=assigned",
+          "firm.kpi_value.rnd=0", "firm.kpi_value.supply_chain=0", "firm.kpi_value.support=0"]
+#: The gain-sharing preset before issue 18, for every case whose scheme (or rolled-out scheme)
+#: has the firm pool: role units, every unit scoring 1, the first contribution measure.
+POOL_LEGACY = ["base.profit=0.247619", "units=roles", "unit_score=headcount",
+               "~contribution", "+contribution={margin: 1.0, kpi: 1.0, help: 1.0}"]
 RECORDED = Path(__file__).resolve().parent / "fingerprints.json"
 
 
@@ -54,14 +60,28 @@ def environment() -> dict[str, str]:
     return {"numpy": np.__version__, "simd": " ".join(simd.get("found", []))}
 
 
-def fingerprints(verbose: bool = True, extra: list[str] | None = None) -> dict[str, str]:
-    """The fingerprint of every case (with ``extra`` overrides), by its overrides joined."""
+def legacy(case: list[str]) -> list[str]:
+    """The legacy switches for ``case``; the old pool wherever its config has the firm pool."""
+    cfg = load_config(case)
+    out = list(LEGACY)
+    for where in ("scheme", "rollout.scheme"):
+        node: object = cfg
+        for part in where.split("."):
+            node = node.get(part) if isinstance(node, Mapping) else None
+        if isinstance(node, Mapping) and "firm_pool" in (node.get("plans") or {}):
+            out += [f"{o[0] if o[0] in '~+' else ''}{where}.plans.firm_pool.{o.lstrip('~+')}"
+                    for o in POOL_LEGACY]
+    return out
+
+
+def fingerprints(verbose: bool = True, old: bool = False) -> dict[str, str]:
+    """The fingerprint of every case (``old``: with the legacy switches), keyed by its overrides."""
     logging.getLogger("MESA").setLevel(logging.WARNING)
     out = {}
     for case in CASES:
         start = time.perf_counter()
         key = " ".join(case)
-        out[key] = fingerprint([*case, *(extra or [])])
+        out[key] = fingerprint([*case, *(legacy(case) if old else [])])
         if verbose:
             print(f"{key:<45} {out[key]}  {time.perf_counter() - start:.1f} s", flush=True)
     return out
@@ -75,16 +95,16 @@ def main() -> None:
         raise SystemExit("usage: python benchmarks/fingerprint.py OUT.json | --check [FILE]")
     if args[0] == "--check":
         recorded = json.loads(Path(args[1] if len(args) == 2 else RECORDED).read_text())
-        got, legacy = fingerprints(), fingerprints(extra=LEGACY)
+        got, before = fingerprints(), fingerprints(old=True)
         bad = [k for k, v in recorded["runs"].items() if got.get(k) != v]
         bad += [f"{k} (legacy switches)" for k, v in recorded["legacy"].items()
-                if legacy.get(k) != v]
+                if before.get(k) != v]
         if bad:
             raise SystemExit(f"fingerprints differ for: {', '.join(bad)}")
         print("all fingerprints equal the recorded ones")
         return
     out = {"environment": environment(), "runs": fingerprints(),
-           "legacy": fingerprints(extra=LEGACY)}
+           "legacy": fingerprints(old=True)}
     Path(args[0]).write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
 
 

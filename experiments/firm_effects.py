@@ -25,24 +25,26 @@ GS = ["scheme=gain_sharing"]
 NO_TIMING = ["market.timing_control=0"]
 REVENUE_POOL = [*GS, "~scheme.plans.firm_pool.base.profit",
                 "+scheme.plans.firm_pool.base.revenue=0.0825",
-                "~scheme.plans.firm_pool.contribution.margin",
-                "+scheme.plans.firm_pool.contribution.revenue=0.35", *NO_TIMING]
+                "~scheme.plans.firm_pool.contribution",
+                "+scheme.plans.firm_pool.contribution={revenue: 1.0}", *NO_TIMING]
 FROZEN = ["behavior.frozen=[sales]"]
 NO_SR = [*FROZEN, "market.strategic_needs_sr=false"]
 HIGH = ["scheme.plans.sales_commission.rate=0.08"]
 NO_ENVY = ["firm.envy=0", "firm.guilt=0"]
 ADDITIVE = ["market.complementary_fit=false"]
 TRIANGLE = ["org=iron_triangle"]
-STRUCTURE = ["org=iron_triangle", "org.shared_pay=false"]
+STRUCTURE = ["org=iron_triangle", "org.triangle_pay=none"]
 
 #: (label, metric, baseline overrides, treated overrides)
 ROWS: list[tuple[str, str, list[str], list[str]]] = [
     ("gs-c collaboration_index", "collaboration_index", [], GS),
     ("  ablation: help out of contribution, no intrinsic", "collaboration_index",
-     NO_INTRINSIC_HELP, [*GS, "~scheme.plans.firm_pool.contribution.help", *NO_INTRINSIC_HELP]),
+     NO_INTRINSIC_HELP, [*GS, "~scheme.plans.firm_pool.contribution",
+                "+scheme.plans.firm_pool.contribution={margin: 1.0}", *NO_INTRINSIC_HELP]),
     ("gs-c help_effort_sr_fr", "help_effort_sr_fr", [], GS),
     ("  ablation: same", "help_effort_sr_fr",
-     NO_INTRINSIC_HELP, [*GS, "~scheme.plans.firm_pool.contribution.help", *NO_INTRINSIC_HELP]),
+     NO_INTRINSIC_HELP, [*GS, "~scheme.plans.firm_pool.contribution",
+                "+scheme.plans.firm_pool.contribution={margin: 1.0}", *NO_INTRINSIC_HELP]),
     ("gs-c avg_discount", "avg_discount", [], GS),
     ("  timing control off in both arms", "avg_discount", NO_TIMING, [*GS, *NO_TIMING]),
     ("  ablation: and pool on revenue", "avg_discount", NO_TIMING, REVENUE_POOL),

@@ -5,7 +5,7 @@ tenders), under both tiering modes and under ``commission`` and ``gain_sharing``
 difference iron_triangle − silo (same seeds, common random numbers) of key-account integrated
 wins, win rates by the lines a deal spans, the tender win rate (sudan), revenue, operating
 profit, collaboration and SR/FR utilisation, at the defaults and with each mechanism switched off
-in both arms (``org.reach_back=false``, ``org.allocation=capped``, ``org.shared_pay=false``).
+in both arms (``org.reach_back=false``, ``org.allocation=capped``, ``org.triangle_pay=none``).
 Mean ± 95 % t half-width over the seeds. The triangle arm's reach-back share is printed too.
 
 Usage: ``python experiments/org_effects.py [--seeds 20] [--jobs 2]`` (about 10 minutes on 2
@@ -26,8 +26,8 @@ SCHEMES = ("commission", "gain_sharing")
 #: Variant → overrides for both arms; the silo arm drops those that only act on triangles.
 VARIANTS = {"defaults": [], "reach_back=false": ["org.reach_back=false"],
             "allocation=capped": ["org.allocation=capped"],
-            "shared_pay=false": ["org.shared_pay=false"]}
-TRIANGLE_ONLY = ("org.reach_back", "org.shared_pay")
+            "triangle_pay=none": ["org.triangle_pay=none"]}
+TRIANGLE_ONLY = ("org.reach_back", "org.triangle_pay")
 METRICS = ("key_account_integrated_win_rate", "win_rate_lines_1", "win_rate_lines_2",
            "win_rate_lines_3plus", "tender_win_rate", "revenue", "operating_profit",
            "collaboration_index", "srfr_utilisation")

@@ -5,7 +5,7 @@ the paired difference iron_triangle − silo (same seeds, common random numbers)
 win rates and fit gaps by the lines a deal spans, integration, integration effort by role,
 revenue, operating profit and collaboration — at the defaults and with each switch of the
 mechanism off in both arms (``org.handoff_noise=0``, ``market.complementary_fit=false``, both
-together, and ``org.shared_pay=false`` in the triangle arm). ``gradient`` is the triangle −
+together, and ``org.triangle_pay=none`` in the triangle arm). ``gradient`` is the triangle −
 silo win-rate gap on 3+-line deals minus the gap on 1-line deals. Mean ± 95 % t half-width
 over the seeds, per (tiering, scheme) cell and pooled over the four cells (each seed of each
 cell one paired unit).
@@ -33,10 +33,10 @@ VARIANTS = {"defaults": [], "handoff_noise=0": ["org.handoff_noise=0"],
             "complementary_fit=false": ["market.complementary_fit=false"],
             "handoff_noise=0, complementary_fit=false": ["org.handoff_noise=0",
                                                          "market.complementary_fit=false"],
-            "shared_pay=false": ["org.shared_pay=false"],
+            "triangle_pay=none": ["org.triangle_pay=none"],
             "all three off": ["org.handoff_noise=0", "market.complementary_fit=false",
-                              "org.shared_pay=false"]}
-TRIANGLE_ONLY = ("org.shared_pay",)
+                              "org.triangle_pay=none"]}
+TRIANGLE_ONLY = ("org.triangle_pay",)
 METRICS = ("key_win_rate_lines_1", "key_win_rate_lines_2", "key_win_rate_lines_3plus",
            "gradient", "key_support_lines_1", "key_support_lines_2", "key_support_lines_3plus",
            "key_fit_gap_lines_1", "key_fit_gap_lines_2", "key_fit_gap_lines_3plus",

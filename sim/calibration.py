@@ -54,10 +54,15 @@ def on_target_comp(scheme: Scheme, cfg: Mapping[str, Any]) -> dict[str, float]:
     role, measures, frontline = reference_firm(cfg)
     n = role.size
     total = np.array([12.0 * scheme.roles[ROLES[i]].salary for i in role])
+    # The pool each person's results fund, as the firm builds it (sim.firm.payroll): the
+    # reference firm has no triangles, so its units of organisations hold one role each and a
+    # unit-level pool is funded by its own role's results; a team pool is each person alone.
+    pools = {"firm": np.zeros(n, dtype=np.intp), "unit": role.astype(np.intp),
+             "team": np.arange(n, dtype=np.intp)}
     for name, plan in scheme.plans.items():
         paid = np.isin(role, [ROLES.index(r) for r in scheme.members(name)])
         groups = Groups(
-            pool=np.zeros(n, dtype=np.intp),
+            pool=pools[plan.pool_level],
             unit=role.astype(np.intp),
             frontline=frontline,
             score=np.ones(len(ROLES)),

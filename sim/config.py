@@ -265,14 +265,14 @@ def _check(fn: Any, cfg: DictConfig, key: str, *args: Any, **kwargs: Any) -> Non
 
 
 def _expect_int(cfg: DictConfig, key: str, minimum: int) -> None:
-    from sim.firm.params import integer
+    from sim.firm.values import integer
 
     _check(integer, cfg, key, minimum)
 
 
 def _expect_number(cfg: DictConfig, key: str, low: float | None = None,
                    high: float | None = None, low_open: bool = False) -> None:
-    from sim.firm.params import number
+    from sim.firm.values import number
 
     _check(number, cfg, key, low, high, low_open)
 

@@ -44,8 +44,11 @@ def compute(firm: Firm) -> dict[str, float]:
     revenue = float(net[delivered].sum())
     gross = float(margin[delivered].sum())
     pays = np.array(rec.pay_log[burn:end])
+    recs = rec.records[burn:end]
     comp = float(pays.sum())
     opex = p.market.opex_per_head * firm.org.n * (end - burn)
+    valued = bool(recs) and "kpi_savings" in recs[0]  # own KPI saves cost (firm.kpi_value)
+    savings = float(sum(x["kpi_savings"] for x in recs)) if valued else 0.0
     closed = project & win(d.created + 3) & (d.owner >= 0)
     decided = closed & ((d.stage == LOST) | (d.booked >= 0))
     won = decided & (d.booked >= 0)
@@ -59,7 +62,6 @@ def compute(firm: Firm) -> dict[str, float]:
     collab_w = d.value * needs
     sup = np.nan_to_num(d.support_ratio)
     collected = win(d.collected) & (d.stage == COLLECTED)
-    recs = rec.records[burn:end]
     r = lambda k: float(np.mean([x[k] for x in recs])) if recs else 0.0  # noqa: E731
     sales_pay = pays[:, idx[SALES]].mean() if pays.size else 0.0
     other = np.concatenate([idx[RND], idx[SUPPLY], idx[SUPPORT]])
@@ -81,7 +83,7 @@ def compute(firm: Firm) -> dict[str, float]:
         "bookings": float(net[booked].sum()) / years,
         "gross_profit": gross / years,
         "comp_cost": comp / years,
-        "operating_profit": (gross - comp - opex) / years,
+        "operating_profit": (gross - comp - opex + savings) / years,
         "comp_cost_ratio": comp / revenue if revenue else float("nan"),
         "strategic_mix": strat_rev / revenue if revenue else 0.0,
         "strategic_project_mix": strat_rev / project_rev if project_rev else 0.0,
@@ -117,6 +119,8 @@ def compute(firm: Firm) -> dict[str, float]:
         "last_quarter_revenue_share": float(net[last_q].sum() / max(revenue, 1e-12)),
         "convergence_drift": drift,
     }
+    if valued:
+        out["kpi_savings"] = savings / years
     n_key = max(int(key.sum()), 1)
     out["bsc_financial"] = out["operating_profit"] / revenue * years if revenue else 0.0
     out["bsc_customer"] = 0.5 * out["customer_satisfaction"] + 0.5 * float(

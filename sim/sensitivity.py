@@ -79,7 +79,7 @@ def study_from_config(cfg: Mapping[str, Any]) -> Study:
     if method not in METHODS:
         raise ConfigError(f"sensitivity.method: must be one of {', '.join(METHODS)}, got "
                           f"{method!r}")
-    from sim.firm.params import ParamError, integer, number
+    from sim.firm.values import ParamError, integer, number
 
     params: dict[str, tuple[float, float]] = {}
     for key, bounds in _flat(s.get("parameters") or {}).items():

@@ -23,7 +23,7 @@ BAD = [
     (["market.n_accounts=0"], "market.n_accounts: must be an integer ≥ 1"),
     (["firm.n_rnd=0"], "firm.n_rnd: must be an integer ≥ 1"),
     (["seed=1.5"], "seed: must be an integer"),
-    (["org.shared_pay=maybe"], "org.shared_pay: must be true or false"),
+    (["org.triangle_pay=maybe"], "org.triangle_pay: must be one of"),
     (["mnths=3"], "mnths: no such setting"),
     (["--verbose"], "--verbose: options are -m, --plans DIR and key=value"),
 ]

@@ -93,7 +93,8 @@ def test_gain_sharing_directions_hold_at_size_m_headcounts():
 def test_ablation_collaboration_needs_help_in_pay_or_intrinsic_motivation(key):
     """Mechanism: help counts in the pool's contribution split, and helping is liked."""
     base = [*COMMISSION, *NO_INTRINSIC_HELP]
-    treated = [*GAIN_SHARING, "~scheme.plans.firm_pool.contribution.help", *NO_INTRINSIC_HELP]
+    treated = [*GAIN_SHARING, "~scheme.plans.firm_pool.contribution",
+                "+scheme.plans.firm_pool.contribution={margin: 1.0}", *NO_INTRINSIC_HELP]
     assert not above(paired(base, treated, key))
 
 
@@ -107,8 +108,8 @@ def test_ablation_lower_discount_needs_margin_in_pay():
     no_timing = ["market.timing_control=0"]
     revenue_pool = [*GAIN_SHARING, "~scheme.plans.firm_pool.base.profit",
                     "+scheme.plans.firm_pool.base.revenue=0.0825",
-                    "~scheme.plans.firm_pool.contribution.margin",
-                    "+scheme.plans.firm_pool.contribution.revenue=0.35", *no_timing]
+                    "~scheme.plans.firm_pool.contribution",
+                    "+scheme.plans.firm_pool.contribution={revenue: 1.0}", *no_timing]
     assert below(paired(no_timing, [*GAIN_SHARING, *no_timing], "avg_discount"))
     assert not below(paired(no_timing, revenue_pool, "avg_discount"))
 
@@ -176,6 +177,6 @@ def test_ablation_triangle_advantage_needs_shared_pay_and_complementarity(key):
     Switching shared pay back on within triangles restores a clear part of it.
     """
     additive = ["market.complementary_fit=false"]
-    structure_only = ["org=iron_triangle", "org.shared_pay=false"]
+    structure_only = ["org=iron_triangle", "org.triangle_pay=none"]
     assert not above(paired(additive, [*structure_only, *additive], key))
     assert above(paired(structure_only, ["org=iron_triangle"], key))

@@ -35,10 +35,12 @@ import numpy as np
 from sim.firm import counterfactual, fulfilment, market, org, payroll, pipeline
 from sim.firm.agents import make_agents
 from sim.firm.counterfactual import Deltas
+from sim.firm.fulfilment import Events
 from sim.firm.ledger import Deals, Lines
 from sim.firm.params import RND, SALES, SUPPLY, Params
-from sim.firm.payroll import Paid, Payroll
+from sim.firm.payroll import Measured, Paid, Payroll
 from sim.firm.people import Actions, People
+from sim.firm.pipeline import DealContext
 from sim.firm.record import Record
 from sim.firm.requirements import Requirements
 from sim.rng import spawn_streams
@@ -120,7 +122,7 @@ class Firm(mesa.Model):
         self.accounts = market.Accounts(p.n_accounts, p.market, self.lines, streams["market"])
         self.deals = Deals(capacity=max(1024, p.n_accounts))
         self.org = org.build(p.heads, p.org, self.lines)
-        self.payroll = Payroll(cfg["scheme"], self.org, p)
+        self.payroll = Payroll(cfg["scheme"], self.org, p, self.lines)
         self.people = People(self.org, p, [self.payroll.decision_space(r) for r in range(4)],
                              self.rng)
         org.assign_accounts(self.accounts, p.heads["sales"], p.market.prospect_share,
@@ -181,16 +183,14 @@ class Firm(mesa.Model):
                                        moved.relationship_before, self.portfolio0, eff, cand,
                                        acts.discount, self.people.discount_space.grid,
                                        acts.timing, t, p, self.pool_method)
-        measured = payroll.measures(eff, cand, events, deltas, moved.new_accounts, self.org,
-                                    self.payroll.crediting_events(),
-                                    self.people.discount_space.grid.size,
-                                    self.people.timing_space.grid.size, p, s["shocks"])
+        measured = self._measure(eff, cand, events, deltas, moved.new_accounts, ctx, t)
         paid = self.payroll.pay(measured, events, self._stateful_plans(), t)
         self._learn(acts, cand, deltas, paid)
         quits = self.people.attrition(paid.pay, s["attrition"])                         # 6
         market.lose_relationships(acc, quits.ars, p.firm.leaver_relationship_kept)
         self.record.month(t, d, self.org, p.firm, eff, paid.pay, acts.discount, quits.quit,
-                          quits.sales_pay_quits, delivered.complaints, self.knowledge)
+                          quits.sales_pay_quits, delivered.complaints, self.knowledge,
+                          paid.kpi_savings)
         self.record.support(ctx.sr, ctx.fr)
         self.last = (Month(actions=acts, deltas=deltas, paid=paid) if self.keep_phases
                      else Month(actions=acts))
@@ -199,6 +199,23 @@ class Firm(mesa.Model):
             self._year_end()                                                             # 7
         if self.datacollector is not None:
             self.datacollector.collect(self)
+
+    def _measure(self, eff: list[np.ndarray], cand: list[np.ndarray], events: Events,
+                 deltas: Deltas, new_accounts: np.ndarray, ctx: DealContext, t: int) -> Measured:
+        """Phase 5's measures: the units' results and the month's attribution, then every measure.
+
+        The units (:mod:`sim.firm.units`) see the month's credits, knowledge work and support
+        before payroll credits anyone, so that ``value_added`` reads this month's deals.
+        """
+        p = self.params
+        credit = self.payroll.units.observe(self.deals, self.accounts, ctx.open_, ctx.sr, ctx.fr,
+                                            events, eff[RND][:, p.firm.column(RND, "knowledge")],
+                                            t)
+        return payroll.measures(eff, cand, events, deltas, new_accounts, self.org,
+                                self.payroll.crediting_events(),
+                                self.people.discount_space.grid.size,
+                                self.people.timing_space.grid.size, p, self.streams["shocks"],
+                                credit)
 
     def decision_states(self) -> list[np.ndarray]:
         """Each seat's decision state under the plans in force, per role."""

@@ -4,19 +4,20 @@ Every leaf of the ``market``, ``firm``, ``org``, ``process``, ``tiering`` and ``
 (and the two calibration numbers the firm reads) is read here into frozen dataclasses, checked
 against its range, and refused with one line naming the field when it is out of range, of the
 wrong type or not a setting at all. Mechanisms receive these objects; nothing reads the raw config
-inside a month. This module imports nothing from ``sim``: config validation uses it without
-importing the model.
+inside a month. This module imports nothing from ``sim`` but its value checks
+(:mod:`sim.firm.values`): config validation uses it without importing the model.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 import numpy as np
+
+from sim.firm.values import ParamError, boolean, choice, integer, number, share
 
 #: Roles of the firm (DOMAIN.md): AR, SR, FR and support functions, in array order.
 ROLES: tuple[str, ...] = ("sales", "rnd", "supply_chain", "support")
@@ -34,73 +35,22 @@ HELP_TASKS: dict[int, tuple[str, ...]] = {
     SUPPLY: ("delivery", "bid_support"), SUPPORT: ("service",),
 }
 #: Measures every plan may read, per person and month (payroll credits them).
-MEASURES = ("revenue", "margin", "profit", "team_revenue", "kpi", "help", "new_accounts")
+MEASURES = ("revenue", "margin", "profit", "team_revenue", "kpi", "help", "new_accounts",
+            "value_added")
 #: The measures that are money (thousands), as opposed to counts and KPI indices.
 MONEY_MEASURES = ("revenue", "margin", "profit", "team_revenue")
 #: Org designs, each read as the switch it is: whether tier-A accounts get dedicated teams.
 DESIGNS: dict[str, bool] = {"silo": False, "iron_triangle": True}
 TIERING_MODES = ("by_unit", "company")
 ALLOCATIONS, STAFFING = ("capped", "fill"), ("one_each", "workload")  # docs/firm.md
+#: How triangle members are paid (issue 18): a unit of the gain-sharing pool, a team scorecard,
+#: or their own roles' plans.
+TRIANGLE_PAY = ("pool", "scorecard", "none")
 SOLUTION_FITS = ("assigned", "closeness")  # docs/firm.md, "Requirements and integration"
 GATE_NAMES = ("ati", "atb", "atc")
 GATE_TERMS = ("bias", "relationship", "fit", "credibility", "price")
 #: A deal's product lines are a bitmask in an int64.
 MAX_LINES = 30
-
-
-class ParamError(ValueError):
-    """A parameter is invalid; the message is one line naming the field and what is allowed."""
-
-
-# -- one-line checks of single values ----------------------------------------------------------
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def number(value: Any, key: str, low: float | None = None, high: float | None = None,
-           low_open: bool = False) -> float:
-    """A finite number in ``[low, high]`` (``(low, high]`` with ``low_open``)."""
-    ok = _is_number(value) and math.isfinite(value)
-    if ok and low is not None:
-        ok = value > low if low_open else value >= low
-    if ok and high is not None:
-        ok = value <= high
-    if not ok:
-        lo = "" if low is None else (f" > {low:g}" if low_open else f" ≥ {low:g}")
-        hi = "" if high is None else f" and ≤ {high:g}"
-        raise ParamError(f"{key}: must be a finite number{lo}{hi}, got {value!r}")
-    return float(value)
-
-
-def share(value: Any, key: str, low_open: bool = False) -> float:
-    """A number in ``[0, 1]`` (``(0, 1]`` with ``low_open``)."""
-    ok = _is_number(value) and (0 < value <= 1 if low_open else 0 <= value <= 1)
-    if not ok:
-        raise ParamError(f"{key}: must be a number in {'(0, 1]' if low_open else '[0, 1]'}, "
-                         f"got {value!r}")
-    return float(value)
-
-
-def integer(value: Any, key: str, minimum: int) -> int:
-    """An integer ≥ ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ParamError(f"{key}: must be an integer ≥ {minimum}, got {value!r}")
-    return int(value)
-
-
-def boolean(value: Any, key: str) -> bool:
-    """``true`` or ``false``."""
-    if not isinstance(value, bool):
-        raise ParamError(f"{key}: must be true or false, got {value!r}")
-    return value
-
-
-def choice(value: Any, key: str, allowed: Sequence[str]) -> str:
-    """One of ``allowed``."""
-    if value not in allowed:
-        raise ParamError(f"{key}: must be one of {', '.join(allowed)}, got {value!r}")
-    return str(value)
 
 
 class _Reader:
@@ -336,6 +286,7 @@ class FirmParams:
     intrinsic: dict[str, dict[str, float]]
     rate_raise: RateRaise
     kpi_productivity: dict[str, float]
+    kpi_value: dict[str, float]
     prior_level: float = _spec("share", low_open=True)
     cost: float = _spec("number", 0.0, low_open=True)
     substitution: float = _spec("share")
@@ -388,14 +339,17 @@ class FirmParams:
         raise_ = RateRaise(enabled=rr.boolean("enabled"), trigger=rr.share("trigger", True),
                            step=rr.number("step", 0.0, low_open=True))
         rr.done()
-        kp = r.sub("kpi_productivity")
-        kpi_prod = {role: kp.number(role, 0.0) for role in ROLES[1:]}
-        kp.done()
+        kpi = {}
+        for name in ("kpi_productivity", "kpi_value"):
+            kp = r.sub(name)
+            kpi[name] = {role: kp.number(role, 0.0) for role in ROLES[1:]}
+            kp.done()
         out = cls(**_read_fields(cls, r),
                   share=r.per_role("share", lambda p, role: p.number(role, 0.0)),
                   n={role: r.optional_integer(f"n_{role}", 1) for role in ROLES}, tasks=tasks,
                   prior=per_task("prior", True), intrinsic=per_task("intrinsic", False),
-                  rate_raise=raise_, kpi_productivity=kpi_prod)
+                  rate_raise=raise_, kpi_productivity=kpi["kpi_productivity"],
+                  kpi_value=kpi["kpi_value"])
         if out.quit_base + out.quit_slope > 1:
             raise ParamError(f"firm.quit_slope: quit_base + quit_slope is the monthly quit "
                              f"probability at zero pay and must be ≤ 1, got "
@@ -429,7 +383,8 @@ class OrgParams(_Group):
     where: ClassVar[str] = "org"
     design: str = _spec("choice", tuple(DESIGNS))
     triangle_share: float = _spec("share")
-    shared_pay: bool = _spec("boolean")
+    triangle_pay: str = _spec("choice", TRIANGLE_PAY)
+    account_team_size: int = _spec("integer", 1)
     allocation: str = _spec("choice", ALLOCATIONS)
     staffing: str = _spec("choice", STAFFING)
     reach_back: bool = _spec("boolean")

@@ -8,23 +8,27 @@ revenue pays that AR (the marginal pay that moves SR/FR reference pay, M5). Only
 called; nothing here branches on which plan is in force — plans declare what they need
 (``crediting``, ``scope``, ``pool_level``, ``clawback``, ``budget_balanced``).
 
-Iron triangles with ``org.shared_pay`` pay their members one uncapped team scorecard instead of
-their own plans. The pay-raise policy (S6, M6) scales plans that pay only sales.
+Iron triangles with ``org.triangle_pay=scorecard`` pay their members one uncapped team scorecard
+instead of their own plans; with ``pool`` a triangle is a unit of the gain-sharing pool. Units of
+organisations, their scorecards and the value each person added come from
+:mod:`sim.firm.units`. The pay-raise policy (S6, M6) scales plans that pay only sales.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from sim.firm import units
 from sim.firm.counterfactual import Deltas
 from sim.firm.fulfilment import Credited, Events
+from sim.firm.ledger import Lines
 from sim.firm.org import Org
 from sim.firm.params import HELP_TASKS, MEASURES, RND, ROLES, SALES, SUPPLY, Params
-from sim.plans import Groups, PeriodState, Plan, build_plan
+from sim.plans import GainSharing, Groups, PeriodState, Plan, build_plan
 from sim.scheme import Scheme, build_scheme
 
 #: Each money measure and the credited amount it is made of: net revenue or margin. The one map
@@ -70,11 +74,15 @@ class Measured:
 
 def measures(eff: list[np.ndarray], cand: list[np.ndarray], events: Events, deltas: Deltas,
              new_accounts: np.ndarray, org: Org, used: set[str], n_discount: int, n_timing: int,
-             p: Params, rng: np.random.Generator) -> Measured:
+             p: Params, rng: np.random.Generator, credit: units.Credit | None = None
+             ) -> Measured:
     """Realised and candidate measures per crediting event, over all people.
 
     KPI output is own-KPI effort times productivity plus a shock drawn from ``rng`` (the same
-    shock under every candidate); ``help`` is effort on the role's helping tasks.
+    shock under every candidate); ``help`` is effort on the role's helping tasks. With
+    ``firm.kpi_value`` the KPI's money value is operating cost saved, credited to its maker's
+    ``profit``; ``value_added`` (money) needs the month's attribution ``credit``
+    (:mod:`sim.firm.units`), else it is 0.
     """
     fp = p.firm
     n = org.n
@@ -102,6 +110,18 @@ def measures(eff: list[np.ndarray], cand: list[np.ndarray], events: Events, delt
             kpi_c[rows, :kg] = kc
             kpi_c[rows, kg:] = kpi[rows][:, None]
     sales = org.idx[SALES]
+    kv = np.array([0.0] + [fp.kpi_value[r] for r in ROLES[1:]])[org.role]
+    valued = bool(kv.any())  # the first model: own KPI earns pay and nothing else
+    kpi_money, kpi_money_c = kv * kpi, kv[:, None] * kpi_c
+    va, va_c = np.zeros(n), np.broadcast_to(np.zeros(n)[:, None], (n, m))
+    if credit is not None:
+        d_margin = np.zeros((n, m))
+        ks = deltas.sales["margin"].shape[1]
+        d_margin[sales, :ks] = deltas.sales["margin"]
+        for r in (RND, SUPPLY):
+            dp = deltas.support[ROLES[r]]["profit"]
+            d_margin[org.idx[r], :dp.shape[1]] = dp
+        va, va_c = units.value_added(credit, org, help_, help_c, d_margin, kpi_money, kpi_money_c)
     realised: dict[str, dict[str, np.ndarray]] = {}
     cands: dict[str, dict[str, dict[str, np.ndarray]]] = {kind: {} for kind in KINDS}
     changed = tuple(key for key, _ in MONEY)
@@ -113,12 +133,16 @@ def measures(eff: list[np.ndarray], cand: list[np.ndarray], events: Events, delt
         for key, src in MONEY:
             base[key][sales] = getattr(money, src)
         base["new_accounts"][sales] = new_accounts
-        base["kpi"], base["help"] = kpi, help_
+        base["kpi"], base["help"], base["value_added"] = kpi, help_, va
+        if valued:
+            base["profit"] = base["profit"] + kpi_money
         realised[event] = base
         if event not in used:
             continue
         ce = _tiled(base, m, changed)
-        ce["kpi"], ce["help"] = kpi_c, help_c
+        ce["kpi"], ce["help"], ce["value_added"] = kpi_c, help_c, va_c
+        if valued:
+            ce["profit"] += kpi_money_c - kpi_money[:, None]
         ks = deltas.sales["revenue"].shape[1]
         for key, src in MONEY:
             ce[key][sales, :ks] += deltas.sales[src]
@@ -179,6 +203,8 @@ class Paid:
         ar_marginal: Pay per unit of an AR's booked revenue, per AR ``(N_sales,)``.
         next_features: Per plan that sets a decision state: the features after this month
             under each effort candidate.
+        kpi_savings: Operating cost saved by own-KPI output this month (``firm.kpi_value``);
+            ``None`` when KPI is not valued.
     """
 
     pay: np.ndarray
@@ -188,6 +214,7 @@ class Paid:
     timing_next: np.ndarray
     ar_marginal: np.ndarray
     next_features: dict[str, tuple[np.ndarray, ...]]
+    kpi_savings: float | None = None
 
 
 class Payroll:
@@ -199,11 +226,13 @@ class Payroll:
         p: The firm's parameters.
     """
 
-    def __init__(self, scheme_cfg: Mapping[str, Any], org: Org, p: Params) -> None:
-        self.org, self.p = org, p
+    def __init__(self, scheme_cfg: Mapping[str, Any], org: Org, p: Params, lines: Lines
+                 ) -> None:
+        self.org, self.p, self.lines = org, p, lines
         # Per pooled plan and month: pay to each pool that has members (trap detection).
         self.pool_log: dict[str, list[np.ndarray]] = {}
         self.pool_log_start: dict[str, int] = {}  # month of each log's first entry
+        self.unit_log: list[dict[str, float | str]] = []  # units' yearly scorecards (S9)
         self.switch(scheme_cfg)
 
     def switch(self, scheme_cfg: Mapping[str, Any]) -> None:
@@ -219,6 +248,13 @@ class Payroll:
         self.state: dict[str, PeriodState] = {name: plan.initial_state(self.org.n)
                                               for name, plan in self.all_plans().items()}
         self._groups: dict[str, tuple[np.ndarray, Groups]] | None = None
+        # Units of organisations and their scorecards (issue 18), for the plans that ask.
+        gs = [pl for pl in self.plans.values() if isinstance(pl, GainSharing)]
+        kinds = {pl.units for pl in gs if pl.units == "organisations"
+                 or pl.unit_score == "scorecard"}
+        reads_va = any("value_added" in pl.measures for pl in self.all_plans().values())
+        self.units = units.UnitBook(self.org, self.lines, self.p, kinds, reads_va)
+        self.units.log = self.unit_log  # one log across a rollout's schemes
 
     def _triangle_pay(self) -> dict[str, Plan]:
         """Shared pay in triangles: members' variable pay becomes one team scorecard plan.
@@ -226,7 +262,7 @@ class Payroll:
         Budget-neutral at target: the per-member bonus is the mean on-target variable pay of the
         triangle's roles (from the calibration reference), paid on team revenue, uncapped.
         """
-        if self.org.n_triangles == 0 or not self.p.org.shared_pay:
+        if self.org.n_triangles == 0 or self.p.org.triangle_pay != "scorecard":
             return {}
         ref = self.p.pay
         var = [ref.otc[ROLES[r]] / 12 - self.scheme.roles[ROLES[r]].salary
@@ -234,7 +270,7 @@ class Payroll:
         return {TRIANGLE_PLAN: build_plan(
             {"kind": "team_scorecard", "weights": {"team_revenue": 1.0},
              "target": {"team_revenue": ref.on_target_revenue / 3}, "bonus": float(np.mean(var)),
-             "equal_share": 1.0, "contribution": {"help": 1.0}}, "org.shared_pay")}
+             "equal_share": 1.0, "contribution": {"help": 1.0}}, "org.triangle_pay")}
 
     def all_plans(self) -> dict[str, Plan]:
         """Every plan in force: the scheme's and the triangle plan."""
@@ -266,21 +302,21 @@ class Payroll:
         if self._groups is not None:
             return self._groups
         org, out = self.org, {}
-        frontline = np.array([r == SALES for r in range(4)])
         in_tri = (org.team >= 0) & bool(self.triangle)
         alone = np.where(org.team >= 0, org.team, org.n_triangles + np.arange(org.n))
         for name, plan in self.plans.items():
             members = np.isin(org.role, [ROLES.index(r) for r in self.scheme.members(name)])
             members &= ~in_tri
+            u = self.units.maps.get(getattr(plan, "units", "roles")) or units.roles(org)
             level = plan.pool_level
             if level == "firm":
                 pool = np.zeros(org.n, dtype=np.intp)
             elif level == "unit":
-                pool = org.role.astype(np.intp)
+                pool = u.unit.copy()
             else:  # a team: the triangle, else each person alone
                 pool = alone
-            out[name] = (members, Groups(pool=pool, unit=org.role.astype(np.intp),
-                                         frontline=frontline, score=np.ones(4), active=members))
+            out[name] = (members, Groups(pool=pool, unit=u.unit, frontline=u.frontline,
+                                         score=np.ones(u.n), active=members))
         for name in self.triangle:
             n_pools = int(alone.max()) + 1
             out[name] = (in_tri.copy(), Groups(
@@ -333,6 +369,8 @@ class Payroll:
         sales = org.idx[SALES]
         for name, plan in self.all_plans().items():
             members, g = groups[name]
+            if isinstance(plan, GainSharing) and plan.unit_score == "scorecard":
+                g = self._scored(name, plan, g, members, month)
             ev = realised[plan.crediting]
             cand = {kind: cands[kind][plan.crediting] for kind in cands}
             if plan.clawback and plan.crediting != "collection":
@@ -369,8 +407,28 @@ class Payroll:
             t_now[ars] += c_t
             marginal[ars] += c_p
             t_next[ars] += c_n
+        kv = realised["booking"]
         return Paid(pay=pay, effort=cf, discount=cfd, timing_now=t_now, timing_next=t_next,
-                    ar_marginal=marginal[sales], next_features=next_features)
+                    ar_marginal=marginal[sales], next_features=next_features,
+                    kpi_savings=self._kpi_savings(kv["kpi"]))
+
+    def _kpi_savings(self, kpi: np.ndarray) -> float | None:
+        """Operating cost the month's own-KPI output saved (``None``: KPI is not valued)."""
+        kv = np.array([0.0] + [self.p.firm.kpi_value[r] for r in ROLES[1:]])
+        return float((kv[self.org.role] * kpi).sum()) if kv.any() else None
+
+    def _scored(self, name: str, plan: GainSharing, g: Groups, members: np.ndarray, month: int
+                ) -> Groups:
+        """``g`` with the units' scorecard scores of the year to date, and how candidates move them.
+
+        At each fiscal year end the units' parts, scores and pool shares are logged (S9).
+        """
+        sc = self.units.scores(plan.units, dict(plan.scorecard), dict(plan.service),
+                               plan.attainment_cap)
+        scored = replace(g, score=sc.score, slopes=sc.slopes)
+        if month % 12 == 11:
+            self.units.report(name, plan.units, sc, plan.unit_shares(scored, members), month)
+        return scored
 
     def raise_rates(self, pay_smooth: np.ndarray | None, outside: np.ndarray) -> bool:
         """Raise sales pay at fiscal year end when too many ARs earn below their outside option.

@@ -49,8 +49,8 @@ class Record:
 
     def month(self, t: int, deals: Deals, org: Org, fp: FirmParams, eff: list[np.ndarray],
               pay: np.ndarray, discount: np.ndarray, quit: np.ndarray, sales_pay_quits: int,
-              complaints: int, knowledge: float) -> None:
-        """Record month ``t``."""
+              complaints: int, knowledge: float, kpi_savings: float | None = None) -> None:
+        """Record month ``t`` (``kpi_savings`` only where own KPI has a value)."""
         idx = org.idx
         n_quit = int(quit.sum())
         self.leavers += n_quit
@@ -79,6 +79,8 @@ class Record:
             "bookings": _month_money(deals, "booked", t),
             "rate_raises": 0.0,
         })
+        if kpi_savings is not None:
+            self.records[-1]["kpi_savings"] = kpi_savings
         self.effort_total_log.append(np.concatenate([e.sum(axis=1) for e in eff]))
         self.knowledge_log.append(knowledge)
         self.pay_log.append(pay.copy())

@@ -48,6 +48,9 @@ class Groups:
         frontline: Whether each unit is front-line (customer-facing) ``(U,)``.
         score: Balanced-scorecard score of each unit ``(U,)`` (1 = on target).
         active: Who is employed at period end ``(N,)``; leavers are the others.
+        slopes: Per measure, how a unit's score moves per unit of that measure summed over the
+            unit ``(U,)``: a candidate moves its own unit's score by Σ slope × (candidate −
+            realised), floored at 0. Empty: scores do not move with candidates.
     """
 
     pool: np.ndarray
@@ -55,6 +58,7 @@ class Groups:
     frontline: np.ndarray
     score: np.ndarray
     active: np.ndarray
+    slopes: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def teams(cls, n: int, size: int, frontline: bool = True) -> Groups:

@@ -28,6 +28,9 @@ from sim.plans.base import Groups, Measures, PeriodState, Plan, PlanError
 from sim.plans.curves import check_curve, payout_curve
 
 SPLIT_MODES = ("proportional", "rank")
+#: Scorecard parts of a front-line unit (S9) and of a support unit (``sim.firm.units``).
+FRONT_PARTS = ("financial", "customer", "efficiency", "learning")
+SERVICE_PARTS = ("delivered", "rating")
 LEAVER_RULES = ("forfeit", "paid")
 
 
@@ -97,7 +100,7 @@ class PoolPlan(Plan):
         return tuple(sorted(set(self.base_measures) | set(self.contribution)))
 
     # -- split --------------------------------------------------------------------------------
-    def _unit_shares(self, groups: Groups, members: np.ndarray) -> np.ndarray:
+    def unit_shares(self, groups: Groups, members: np.ndarray) -> np.ndarray:
         """Share of its pool that each unit receives, ``(U,)``."""
         n_units = groups.frontline.size
         heads = np.bincount(groups.unit, weights=members.astype(float), minlength=n_units)
@@ -112,6 +115,33 @@ class PoolPlan(Plan):
         raw = np.where(tot[unit_pool] > 0, raw, heads)
         tot = np.where(tot > 0, tot, heads_tot)
         return np.where(raw > 0, raw / np.where(tot[unit_pool] > 0, tot[unit_pool], 1.0), 0.0)
+
+    def _moving_unit_shares(self, groups: Groups, members: np.ndarray, cum: Measures,
+                            cand: Measures) -> np.ndarray:
+        """Each person's unit's share ``(N, M)`` when a candidate moves its own unit's score.
+
+        The candidate changes its unit's score by Σ slope × (candidate − realised) (floored at 0)
+        and so its unit's raw weight and the pool's total; every other unit is as realised.
+        """
+        n_units = groups.frontline.size
+        heads = np.bincount(groups.unit, weights=members.astype(float), minlength=n_units)
+        w = np.where(groups.frontline, self.frontline_weight, self.support_weight)
+        u = groups.unit
+        move: np.ndarray | float = 0.0
+        for m, slope in sorted(groups.slopes.items()):
+            move = move + slope[u][:, None] * (cand[m] - cum[m][:, None])
+        score_c = np.maximum(groups.score[u][:, None] + move, 0.0)
+        raw = w * groups.score * heads
+        raw_c = (w * heads)[u][:, None] * score_c
+        unit_pool = np.zeros(n_units, dtype=np.intp)
+        np.maximum.at(unit_pool, u, groups.pool)
+        n_pools = int(groups.pool.max()) + 1
+        tot = np.bincount(unit_pool, weights=raw, minlength=n_pools)[groups.pool]
+        tot_c = tot[:, None] - raw[u][:, None] + raw_c
+        # A pool whose units all score 0 is still paid out: by headcount, never lost.
+        heads_tot = np.bincount(unit_pool, weights=heads, minlength=n_pools)[groups.pool]
+        fallback = heads[u] / np.where(heads_tot > 0, heads_tot, 1.0)
+        return np.where(tot_c > 0, raw_c / np.where(tot_c > 0, tot_c, 1.0), fallback[:, None])
 
     def _split(
         self, cum: Measures, cand: Measures, frac: float, groups: Groups | None
@@ -141,7 +171,10 @@ class PoolPlan(Plan):
         base_sum = _group_sum(own, groups.pool, n_pools)[groups.pool]
         heads_pool = np.bincount(groups.pool, weights=live, minlength=n_pools)[groups.pool]
         pool = self.pool_from((base_sum - own)[:, None] + own_c, heads_pool[:, None], frac)
-        unit_pool = pool * self._unit_shares(groups, members)[groups.unit][:, None]
+        if groups.slopes:
+            unit_pool = pool * self._moving_unit_shares(groups, members, cum, cand)
+        else:
+            unit_pool = pool * self.unit_shares(groups, members)[groups.unit][:, None]
         # Within the unit: λ equally, 1 − λ by contribution.
         n_u = np.maximum(np.bincount(groups.unit, weights=live, minlength=n_units), 1.0)
         n_u = n_u[groups.unit][:, None]
@@ -216,10 +249,32 @@ class GainSharing(PoolPlan):
     base: Mapping[str, float] = field(default_factory=lambda: {"profit": 0.1})
     deduction: float = 0.0
     level: str = "firm"
+    units: str = "roles"
+    unit_score: str = "headcount"
+    scorecard: Mapping[str, float] = field(default_factory=lambda: dict.fromkeys(
+        FRONT_PARTS, 0.25))
+    service: Mapping[str, float] = field(default_factory=lambda: dict.fromkeys(
+        SERVICE_PARTS, 0.5))
+    attainment_cap: float = 2.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
         object.__setattr__(self, "base", dict(self.base))
+        for name, allowed in (("units", ("roles", "organisations")),
+                              ("unit_score", ("headcount", "scorecard"))):
+            if getattr(self, name) not in allowed:
+                raise PlanError(f"gain_sharing.{name}: must be {' or '.join(allowed)}, got "
+                                f"{getattr(self, name)!r}")
+        for name, parts in (("scorecard", FRONT_PARTS), ("service", SERVICE_PARTS)):
+            w = dict(getattr(self, name))
+            object.__setattr__(self, name, w)
+            if set(w) != set(parts) or any(not v >= 0 for v in w.values()) or abs(
+                    sum(w.values()) - 1.0) > 1e-9:
+                raise PlanError(f"gain_sharing.{name}: one weight ≥ 0 for each of "
+                                f"{', '.join(parts)}, summing to 1, got {w!r}")
+        if not self.attainment_cap > 0:
+            raise PlanError(f"gain_sharing.attainment_cap: must be > 0, got "
+                            f"{self.attainment_cap}")
         if not self.base or any(c < 0 for c in self.base.values()):
             raise PlanError("gain_sharing.base: give at least one measure, coefficients ≥ 0")
         if not self.deduction >= 0:
@@ -231,6 +286,12 @@ class GainSharing(PoolPlan):
     def pool_level(self) -> str:
         """The group that funds the pool (``level``)."""
         return self.level
+
+    @property
+    def measures(self) -> tuple[str, ...]:
+        """Base and contribution measures, and (scorecard) those candidates move scores by."""
+        extra = {"revenue", "help"} if self.unit_score == "scorecard" else set()
+        return tuple(sorted(set(super().measures) | extra))
 
     @property
     def base_measures(self) -> tuple[str, ...]:
