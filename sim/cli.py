@@ -3,7 +3,8 @@
 The config is composed and validated *before* Hydra runs — every design point of a sweep — so
 a user mistake is one line on stderr, a non-zero exit and no files. Then a thin ``@hydra.main``
 calls the pure :func:`sim.simulation.run`. One run writes ``metrics.json`` (last: its presence
-marks a complete run), ``timeseries.csv``, ``people.csv`` and ``run_info.json`` (code and
+marks a complete run), ``timeseries.csv``, ``people.csv``, ``units.csv`` (under a gain-sharing
+pool whose units are scored: each unit's scorecard per year) and ``run_info.json`` (code and
 package versions) beside Hydra's ``.hydra/`` folder. A sweep's jobs each run all replications of
 their design point (:mod:`sim.experiment`); afterwards the sweep is aggregated and reported
 (:mod:`sim.report`). A run folder that already holds results is refused; a sweep folder is
@@ -52,6 +53,8 @@ def write_outputs(out: Path, result: Any) -> None:
 
     atomic_write(out / "timeseries.csv", _csv_text(result.timeseries))
     atomic_write(out / "people.csv", _csv_text(result.people))
+    if getattr(result, "units", None):  # a scorecard-scored pool: each unit's year (S9)
+        atomic_write(out / "units.csv", _csv_text(result.units))
     info = {"sim": sim.__version__,
             "packages": {p: version(p) for p in ("mesa", "numpy", "scipy", "hydra-core")},
             "python": sys.version.split()[0]}

@@ -23,6 +23,8 @@ class Result:
         deals: The deal ledger as columns (optional).
         effort: Realised effort per ``"<role>.<task>"``, averaged over the role's people, one
             value per month.
+        units: One row per pool unit and fiscal year under a scorecard-scored gain-sharing plan:
+            its scorecard parts, score and share of the pool (S9; ``units.csv``).
     """
 
     metrics: dict[str, float]
@@ -30,6 +32,7 @@ class Result:
     people: list[dict[str, Any]] = field(default_factory=list)
     deals: dict[str, np.ndarray] | None = None
     effort: dict[str, np.ndarray] = field(default_factory=dict)
+    units: list[dict[str, Any]] = field(default_factory=list)
 
 
 def plain(cfg: DictConfig | dict[str, Any]) -> dict[str, Any]:
@@ -98,4 +101,4 @@ def _result(firm: Firm, keep_deals: bool) -> Result:
     labels = [f"{role}.{t}" for role in ROLES for t in tasks[role]]
     effort = {lab: log[:, j].copy() for j, lab in enumerate(labels)} if log.size else {}
     return Result(metrics=metrics.compute(firm), timeseries=firm.record.records, people=people,
-                  deals=deals, effort=effort)
+                  deals=deals, effort=effort, units=list(firm.payroll.unit_log))

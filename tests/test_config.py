@@ -35,6 +35,30 @@ def test_presets_have_equal_on_target_pay_per_role(scheme):
         assert abs(otc[role] / want - 1) <= cfg.calibration.tolerance, (role, otc[role], want)
 
 
+def test_the_reference_firms_kpi_savings_follow_firm_kpi_value():
+    """The reference firm's non-sales profit is what its on-target KPI saves (issue 18)."""
+    cfg = load_config([])
+    for role in ROLES[1:]:
+        ref = cfg.calibration.on_target_monthly[role]
+        assert ref.profit == pytest.approx(cfg.firm.kpi_value[role] * ref.kpi), role
+
+
+def test_unit_level_pools_are_calibrated_from_their_units_own_bases():
+    """A unit-level pool on profit pays each unit from its own profit (issue 18).
+
+    At the reference firm's on-target measures an R&D pool of 0.1 × profit pays each SR
+    0.1 × 4.583 × 12 = 5.4996 a year (its unit's KPI savings), sales 0.1 × 35 × 12 = 42: not
+    the firm-wide pool's share (the first calibration reported 114.5 for such a plan while
+    the firm paid 0).
+    """
+    cfg = load_config(["scheme=gain_sharing", "scheme.plans.firm_pool.level=unit",
+                       "scheme.plans.firm_pool.base.profit=0.1"])
+    otc = on_target_comp(build_scheme(cfg.scheme), cfg.calibration)
+    salary = {r: 12 * cfg.scheme.roles[r].salary for r in ROLES}
+    assert otc["rnd"] - salary["rnd"] == pytest.approx(0.1 * 4.583 * 12)
+    assert otc["sales"] - salary["sales"] == pytest.approx(0.1 * 35 * 12)
+
+
 def test_calibration_detects_a_mis_set_salary():
     cfg = load_config(["scheme=gain_sharing", "scheme.roles.rnd.salary=8.0"])
     otc = on_target_comp(build_scheme(cfg.scheme), cfg.calibration)

@@ -2,7 +2,8 @@
 
 ``benchmarks/fingerprints.json`` holds the hashes of eight runs (metrics, series, people, the
 whole deal ledger), at the defaults and with every mechanism switch as before issue 16
-(``legacy``: the first model's allocation and staffing, no reach-back). Where numpy and its SIMD
+(``legacy``: the first model's allocation and staffing, no reach-back, assigned fit, own KPI of
+no value and the first gain-sharing pool). Where numpy and its SIMD
 dispatch are the recorded ones (this project's machines and CI), every run must hash as
 recorded. Elsewhere a last digit may round differently, so the test falls back to what must
 hold everywhere: the same run twice hashes the same.
@@ -27,7 +28,7 @@ def test_runs_hash_as_recorded():
     if fp.environment() == recorded["environment"]:
         bad = {k: (got[k], v) for k, v in recorded["runs"].items() if got[k] != v}
         assert not bad, f"fingerprints changed (got, recorded): {bad}"
-        legacy = fp.fingerprints(verbose=False, extra=fp.LEGACY)
+        legacy = fp.fingerprints(verbose=False, old=True)
         bad = {k: (legacy[k], v) for k, v in recorded["legacy"].items() if legacy[k] != v}
         assert not bad, f"with the switches as before issue 16, runs changed: {bad}"
     else:  # another numpy or CPU: the hashes may differ, determinism may not

@@ -66,9 +66,11 @@ def test_ledger_identities(variant):
     assert np.isclose(net[delivered].sum(), net[cash].sum() + net[receivable].sum()
                       + net[written].sum())
     m = res.metrics
+    # opex per head and month, per year; own-KPI output saves cost (firm.kpi_value)
+    assert m["kpi_savings"] > 0
     assert np.isclose(m["operating_profit"], m["gross_profit"] - m["comp_cost"]
-                      - cfg.market.opex_per_head * sum(1 for _ in res.people)
-                      * 12)  # opex per head and month, per year
+                      - cfg.market.opex_per_head * sum(1 for _ in res.people) * 12
+                      + m["kpi_savings"])
     # comp = Σ pay; headcount start + hires − leavers = end
     total_pay = sum(p["annual_pay"] for p in res.people)
     assert total_pay > 0

@@ -34,7 +34,7 @@ INACTIVE = yaml.safe_load((ROOT / "docs" / "inactive_at_defaults.yaml").read_tex
 SET = {"market.n_accounts": 500, "firm.n_sales": 15, "firm.n_rnd": 15, "firm.n_supply_chain": 12,
        "firm.n_support": 10, "market.shock.month": 6, "market.tender.month": 6,
        "org.design": "iron_triangle", "org.allocation": "capped", "org.staffing": "one_each",
-       "market.solution_fit": "assigned",
+       "market.solution_fit": "assigned", "org.triangle_pay": "scorecard",
        "tiering.mode": "company", "behavior.frozen": "[sales]",
        "calibration.basis": "realised"}
 SMALL = ("debug=small",)

@@ -188,7 +188,7 @@ def _att(x: np.ndarray, target: np.ndarray, cap: float) -> tuple[np.ndarray, np.
     """Attainment ``x / target`` clipped to ``[0, cap]`` and its slope (0 where clipped)."""
     safe = np.where(target > 0, target, 1.0)
     raw = np.where(target > 0, x / safe, 1.0)
-    inside = (raw > 0) & (raw < cap) & (target > 0)
+    inside = (raw >= 0) & (raw < cap) & (target > 0)
     return np.clip(raw, 0.0, cap), np.where(inside, 1.0 / safe, 0.0)
 
 
