@@ -31,9 +31,10 @@ CASES = [["scheme=commission"], ["scheme=target_bonus"], ["scheme=gain_sharing"]
          ["experiment=downturn"], ["experiment=sudan"], ["experiment=rollout"]]
 #: Every mechanism switch at its value before issue 16: with these the eight runs must hash as
 #: they did then (``legacy`` in the recorded file).
+#: Issue 18's switches at their old values: own KPI of no value (and the first pool, below).
+PRE18 = ["firm.kpi_value.rnd=0", "firm.kpi_value.supply_chain=0", "firm.kpi_value.support=0"]
 LEGACY = ["org.allocation=capped", "org.reach_back=false", "org.staffing=one_each",
-          "market.solution_fit=assigned",
-          "firm.kpi_value.rnd=0", "firm.kpi_value.supply_chain=0", "firm.kpi_value.support=0"]
+          "market.solution_fit=assigned", *PRE18]
 #: The gain-sharing preset before issue 18, for every case whose scheme (or rolled-out scheme)
 #: has the firm pool: role units, every unit scoring 1, the first contribution measure.
 POOL_LEGACY = ["base.profit=0.247619", "units=roles", "unit_score=headcount",
@@ -60,10 +61,10 @@ def environment() -> dict[str, str]:
     return {"numpy": np.__version__, "simd": " ".join(simd.get("found", []))}
 
 
-def legacy(case: list[str]) -> list[str]:
-    """The legacy switches for ``case``; the old pool wherever its config has the firm pool."""
+def legacy(case: list[str], switches: list[str] = LEGACY) -> list[str]:
+    """The ``switches`` for ``case``; the old pool wherever its config has the firm pool."""
     cfg = load_config(case)
-    out = list(LEGACY)
+    out = list(switches)
     for where in ("scheme", "rollout.scheme"):
         node: object = cfg
         for part in where.split("."):
@@ -74,14 +75,20 @@ def legacy(case: list[str]) -> list[str]:
     return out
 
 
-def fingerprints(verbose: bool = True, old: bool = False) -> dict[str, str]:
-    """The fingerprint of every case (``old``: with the legacy switches), keyed by its overrides."""
+def fingerprints(verbose: bool = True, old: bool = False, pre18: bool = False
+                 ) -> dict[str, str]:
+    """The fingerprint of every case, keyed by its overrides.
+
+    ``old``: with every legacy switch; ``pre18``: with issue 18's switches only (these must hash
+    as the defaults did before issue 18, ``before_issue_18`` in the recorded file).
+    """
     logging.getLogger("MESA").setLevel(logging.WARNING)
     out = {}
     for case in CASES:
         start = time.perf_counter()
         key = " ".join(case)
-        out[key] = fingerprint([*case, *(legacy(case) if old else [])])
+        extra = legacy(case) if old else legacy(case, PRE18) if pre18 else []
+        out[key] = fingerprint([*case, *extra])
         if verbose:
             print(f"{key:<45} {out[key]}  {time.perf_counter() - start:.1f} s", flush=True)
     return out
@@ -91,7 +98,7 @@ def main() -> None:
     """Record the fingerprints, or check them against a recorded file."""
     args = sys.argv[1:]
     if not args or (args[0] == "--check" and len(args) > 2) or (
-            args[0] != "--check" and len(args) != 1):
+            args[0] != "--check" and (len(args) != 1 or args[0].startswith("-"))):
         raise SystemExit("usage: python benchmarks/fingerprint.py OUT.json | --check [FILE]")
     if args[0] == "--check":
         recorded = json.loads(Path(args[1] if len(args) == 2 else RECORDED).read_text())
@@ -99,12 +106,15 @@ def main() -> None:
         bad = [k for k, v in recorded["runs"].items() if got.get(k) != v]
         bad += [f"{k} (legacy switches)" for k, v in recorded["legacy"].items()
                 if before.get(k) != v]
+        pre = fingerprints(pre18=True)
+        bad += [f"{k} (issue 18's switches)" for k, v in recorded["before_issue_18"].items()
+                if pre.get(k) != v]
         if bad:
             raise SystemExit(f"fingerprints differ for: {', '.join(bad)}")
         print("all fingerprints equal the recorded ones")
         return
     out = {"environment": environment(), "runs": fingerprints(),
-           "legacy": fingerprints(old=True)}
+           "legacy": fingerprints(old=True), "before_issue_18": fingerprints(pre18=True)}
     Path(args[0]).write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
 
 

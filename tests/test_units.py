@@ -71,8 +71,8 @@ def test_front_line_scorecard_worked_example():
     # A candidate's booking moves financial by ¼ · 1/200 (all three measures, ⅓ each, none at
     # the cap; team b's cash at 0 can still rise) and efficiency by ¼ · 1/150 per unit of
     # revenue; nothing moves a team through help.
-    assert s.slopes["revenue"][0] == pytest.approx(0.25 / 200 + 0.25 / 150)
-    assert s.slopes["revenue"][1] == pytest.approx(0.25 / 200 + 0.25 / 150)
+    assert s.slopes["team_revenue"][0] == pytest.approx(0.25 / 200 + 0.25 / 150)
+    assert s.slopes["team_revenue"][1] == pytest.approx(0.25 / 200 + 0.25 / 150)
     assert s.slopes["help"][:2].tolist() == [0.0, 0.0]
 
 
@@ -190,20 +190,19 @@ def test_value_added_splits_a_groups_credit_by_help():
 
 def test_a_candidate_moves_its_own_units_score_and_share():
     # Pool 30 (profit); unit 0 front-line (weight 2), unit 1 support (weight 1), one person each,
-    # scores 1: shares 2/3 and 1/3 → 20, 10. A candidate adding 1 of revenue to person 0 with
+    # scores 1: shares 2/3 and 1/3 → 20, 10. A candidate adding 1 of team revenue to person 0 with
     # slope 0.5 lifts unit 0's score to 1.5: raw 3 against 1 → 3/4 of the pool = 22.5.
     plan = build_plan({"kind": "gain_sharing", "base": {"profit": 1.0}, "equal_share": 1.0,
                        "frontline_weight": 2.0, "support_weight": 1.0, "units": "organisations",
                        "unit_score": "scorecard", "period": 1})
     g = Groups(pool=np.zeros(2, np.intp), unit=np.array([0, 1]), frontline=np.array([True, False]),
                score=np.ones(2), active=np.ones(2, bool),
-               slopes={"revenue": np.array([0.5, 0.0]), "help": np.zeros(2)})
-    ev = {"profit": np.array([30.0, 0.0]), "revenue": np.array([10.0, 0.0]),
-          "help": np.zeros(2), "margin": np.zeros(2), "kpi": np.zeros(2),
-          "value_added": np.zeros(2)}
+               slopes={"team_revenue": np.array([0.5, 0.0]), "help": np.zeros(2)})
+    ev = {"profit": np.array([30.0, 0.0]), "team_revenue": np.array([10.0, 0.0]),
+          "help": np.zeros(2), "revenue": np.zeros(2), "value_added": np.zeros(2)}
     cand = {k: np.stack([v, v], axis=1) for k, v in ev.items()}
-    cand["revenue"] = cand["revenue"].copy()
-    cand["revenue"][0, 1] = 11.0
+    cand["team_revenue"] = cand["team_revenue"].copy()
+    cand["team_revenue"][0, 1] = 11.0
     state = plan.initial_state(2)
     pay, _ = plan.pay(ev, state, g)
     np.testing.assert_allclose(pay, [20.0, 10.0])
@@ -258,3 +257,55 @@ def test_value_added_and_kpi_value_change_nothing_when_off():
                        "+scheme.plans.firm_pool.contribution={margin: 1.0, kpi: 1.0, help: 1.0}"])
     res = run(cfg)
     assert "kpi_savings" not in res.metrics and not res.units
+
+
+@pytest.mark.parametrize("pool", [[0, 0, 0, 0, 0, 0], [0, 0, 1, 1, 2, 2], [0, 1, 2, 3, 4, 5]],
+                         ids=["firm", "unit", "team"])
+def test_moving_shares_at_the_realised_measures_are_the_realised_shares(pool):
+    """At the realised measures, slopes change nothing, at every level.
+
+    A unit spanning several pools, as at team level, included; and the pool is paid out.
+    """
+    def plan_for(level):
+        return build_plan({"kind": "gain_sharing", "base": {"profit": 0.5}, "level": level,
+                           "frontline_weight": 2.0, "units": "organisations",
+                           "unit_score": "scorecard", "equal_share": 0.3,
+                           "contribution": {"value_added": 1.0}})
+
+    level = {0: "firm", 2: "unit", 5: "team"}[max(pool)]
+    plan = plan_for(level)
+    unit = np.array([0, 0, 1, 1, 2, 2])
+    base = dict(pool=np.array(pool), unit=unit, frontline=np.array([True, False, False]),
+                score=np.array([1.2, 0.7, 1.0]), active=np.ones(6, bool))
+    ev = {"profit": np.array([10.0, 20, 5, 0, 3, 1]),
+          "team_revenue": np.array([5.0, 1, 0, 0, 0, 0]),
+          "help": np.array([0.1, 0.2, 0.3, 0.0, 0.5, 0.1]),
+          "value_added": np.array([3.0, 1, 2, 0, 1, 1])}
+    still = Groups(**base)
+    moving = Groups(**base, slopes={"team_revenue": np.array([0.1, 0.0, 0.0]),
+                                    "help": np.array([0.0, 0.4, 0.2])})
+    state = plan.initial_state(6)
+    p_still, _ = plan.pay(ev, state, still)
+    p_moving, _ = plan.pay(ev, state, moving)
+    np.testing.assert_allclose(p_moving, p_still, rtol=0, atol=1e-12)
+    cand = {k: v[:, None] for k, v in ev.items()}
+    np.testing.assert_allclose(plan.counterfactual(ev, cand, state, moving)[:, 0], p_still,
+                               rtol=0, atol=1e-12)
+    assert p_still.sum() == pytest.approx(plan.pool_total(ev, 1.0, still).sum())
+
+
+def test_triangles_on_a_team_scorecard_stay_out_of_the_pools_units():
+    """With org.triangle_pay=scorecard, triangles are units of their own, outside the pool.
+
+    No member is in the pool, so their orders never enter an account team's scorecard.
+    """
+    from sim.firm.model import Firm
+
+    firm = Firm(load_config(["debug=small", "scheme=gain_sharing", "org=iron_triangle",
+                             "org.triangle_pay=scorecard"]))
+    u = firm.payroll.units.maps["organisations"]
+    org = firm.org
+    members, _ = firm.payroll.groups()["firm_pool"]
+    for t in range(org.n_triangles):
+        assert set(np.flatnonzero(u.unit == t)) == set(np.flatnonzero(org.team == t))
+        assert not members[org.team == t].any()

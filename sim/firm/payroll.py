@@ -156,12 +156,17 @@ def measures(eff: list[np.ndarray], cand: list[np.ndarray], events: Events, delt
         cd = _tiled(base, n_discount, changed)
         for key, src in MONEY:
             cd[key][sales] += deltas.discount[src]
+        if credit is not None:  # an AR keeps its attributed share of the margin it changes
+            cd["value_added"] = _va_moved(va, credit, sales, deltas.discount["margin"])
         cands["discount"][event] = cd
         # One more unit of booked revenue (at the run-rate margin) for every AR: the marginal
         # pay others' help earns them, which moves SR/FR reference pay (M5).
         probe = {k: v[:, None].copy() for k, v in base.items()}
         for key, src in MONEY:
             probe[key][sales] += probe_amount[src]
+        if credit is not None:
+            probe["value_added"] = _va_moved(va, credit, sales,
+                                             np.full((sales.size, 1), probe_amount["margin"]))
         cands["probe"][event] = probe
         cands["probe_zero"][event] = {k: v[:, None] for k, v in base.items()}
         for kind in ("timing", "timing_next", "timing_zero"):
@@ -169,9 +174,19 @@ def measures(eff: list[np.ndarray], cand: list[np.ndarray], events: Events, delt
             if kind != "timing_zero":
                 for key, src in MONEY:
                     ct[key][sales] += timing[kind][src]
+                if credit is not None:
+                    ct["value_added"] = _va_moved(va, credit, sales, timing[kind]["margin"])
             cands[kind][event] = ct
     return Measured(realised=realised, candidates=cands, n_effort=m, n_discount=n_discount,
                     n_timing=n_timing)
+
+
+def _va_moved(va: np.ndarray, credit: units.Credit, sales: np.ndarray, d_margin: np.ndarray
+              ) -> np.ndarray:
+    """Value added under ARs' candidates that change their booked margin by ``d_margin``."""
+    out = np.repeat(va[:, None], d_margin.shape[1], axis=1)
+    out[sales] += credit.fraction[sales][:, None] * d_margin
+    return out
 
 
 def clawed_back(ev: Mapping[str, np.ndarray], written_off: Credited, sales: np.ndarray
@@ -427,7 +442,11 @@ class Payroll:
                                plan.attainment_cap)
         scored = replace(g, score=sc.score, slopes=sc.slopes)
         if month % 12 == 11:
-            self.units.report(name, plan.units, sc, plan.unit_shares(scored, members), month)
+            sharing = members if plan.leavers == "forfeit" else np.ones_like(members)
+            # At level team a unit is cut along its members' pools: no one share to report.
+            share = (np.full(sc.score.size, np.nan) if plan.pool_level == "team"
+                     else plan.unit_shares(scored, sharing))
+            self.units.report(name, plan.units, sc, share, month)
         return scored
 
     def raise_rates(self, pay_smooth: np.ndarray | None, outside: np.ndarray) -> bool:

@@ -8,31 +8,39 @@ every deal won this month to the inputs the deal needed. Nothing here calls a pl
 the scorecard's part names): the plan declares the weights (``sim.plans.pools.GainSharing``) and
 payroll passes the scores on.
 
-* **Units** (``units: organisations``): each iron triangle whose pay is in the pool
-  (``org.triangle_pay=pool``); account teams of ``org.account_team_size`` ARs outside triangles,
-  in seat order (a region); one unit per silo SR line pool; the FR pool; the support functions.
-  ``units: roles`` is the first model's four role units.
+* **Units** (``units: organisations``): each iron triangle (unless ``org.triangle_pay=none``;
+  under ``scorecard`` its members are outside the pool, so it has no share, and its results stay
+  out of the other units); account teams of ``org.account_team_size`` ARs outside triangles, in
+  seat order (a region); one unit per silo SR line pool; the FR pool; the support functions.
+  With ``none`` a triangle's AR sits in an account team, its SR in line pool t mod n, its FR in
+  the FR pool. ``units: roles`` is the first model's four role units.
 * **Scorecard of a front-line unit**, each measure as attainment of the unit's own target, clipped
   to ``[0, cap]`` (never summed raw): *financial* — orders, revenue delivered and cash collected
   against ``ARs × on-target revenue × months``; *customer* — the mean relationship of the unit's
   key accounts against its level at the start of the year, and satisfaction against the starting
   satisfaction; *efficiency* — orders per head of the unit against the front line's mean;
   *learning* — knowledge work per head against the front line's mean (1 where no front-line unit
-  does any). Score = Σ weight × part.
-* **Service score of a support unit**: *delivered* — the effort-months that reached the need of
-  the deals it served over that need (FR: the mean of that and the on-time share of the year's
-  project deliveries); *rating* — the front line's mean score (the functions, who serve no deal,
-  are scored by rating alone).
+  does any; in a firm with triangles in the pool, AR-only account teams score 0 on it: ARs have
+  no knowledge task). Score = Σ weight × part.
+* **Service score of a support unit**: *delivered* — the effort-months that reached the parts
+  its groups served (reach-back parts included) over those parts' need (FR: the mean of that and
+  the on-time share of the year's project deliveries to accounts no triangle serves); *rating* —
+  the front line's mean score (the functions, who serve no deal, are scored by rating alone).
 * **Candidates** move a unit's score at first order through the measures the plan credits:
-  ``revenue`` for front-line units (orders, revenue and cash all move with a candidate's
-  booking, as the model credits a candidate's change at every event), ``help`` for support
-  units. The slopes are 0 where a measure is clipped. Relationships, satisfaction and
-  knowledge are stocks one month's effort barely moves; candidates hold them.
+  ``team_revenue`` for front-line units (an AR's own bookings; a triangle SR's or FR's change in
+  its triangle's revenue; orders, revenue and cash all move with a candidate's booking, as the
+  model credits a candidate's change at every event), ``help`` for support units (all of a
+  role's helping tasks: an SR's knowledge work and an FR's delivery count as service). The
+  slopes are 0 where a measure is clipped. Relationships, satisfaction and knowledge are stocks
+  one month's effort barely moves; candidates hold them.
 * **Value added, in money** (the ``value_added`` measure): a won deal's margin is split equally
   among the inputs it needed — its AR and each SR and FR slot with a need — which is the Shapley
   value of a weakest-link deal (every needed input is pivotal in the same coalitions); a slot's
   credit goes to the groups that supplied it, by effort-months supplied, and within a group to
-  its people by their help effort. Everyone adds the value of their own KPI (``firm.kpi_value``).
+  its people by their help effort (a group whose people gave no help keeps none). An AR's
+  run-rate margin is its own. Everyone adds the value of their own KPI (``firm.kpi_value``). It
+  is the month's bookings, whatever event the plan credits at. A candidate (effort, discount,
+  timing) keeps the attributed share of the margin it changes.
 """
 
 from __future__ import annotations
@@ -104,11 +112,12 @@ def organisations(org: Org, p: Params, lines_sr: np.ndarray, triangles: bool) ->
     names += [f"account team {k}" for k in range(int(teams.max()) + 1 if free.size else 0)]
     n_front = len(names)
     group, kind = [-1] * n_front, [-1] * n_front
-    # SR line pools: one unit per pool group; a triangle SR outside the pool joins a line's pool.
+    # SR line pools: one unit per pool group.
     srs = org.idx[RND][~in_tri[org.idx[RND]]]
     g_sr = lines_sr[~in_tri[org.idx[RND]]]
-    g_sr = np.where(g_sr < org.n_triangles, org.n_triangles + g_sr % max(
-        int(lines_sr.max()) + 1 - org.n_triangles, 1), g_sr)
+    n_line_pools = max(int(lines_sr.max()) + 1 - org.n_triangles, 1) if lines_sr.size else 1
+    # A triangle SR outside the pool's triangles (triangle_pay=none) joins line pool t mod n.
+    g_sr = np.where(g_sr < org.n_triangles, org.n_triangles + g_sr % n_line_pools, g_sr)
     for g in np.unique(g_sr):
         unit[srs[g_sr == g]] = len(names)
         names.append(f"SR line pool {int(g) - org.n_triangles}")
@@ -137,7 +146,8 @@ class Year:
         orders, revenue, cash: Money per unit (its ARs' bookings, deliveries, collections).
         knowledge: Knowledge effort-months per unit.
         need, supplied: Per support group and kind: effort-months needed and supplied.
-        on_time, delivered: The year's on-time and all project deliveries.
+        on_time, deliveries: The year's on-time and all project deliveries of the FR pool's
+            accounts (those no triangle serves).
         months: Months observed this year.
         rel_start: Each account's relationship at the start of the year.
     """
@@ -173,8 +183,8 @@ class Scores:
 
     Attributes:
         score: Each unit's score ``(U,)``.
-        slopes: Per measure (``revenue``, ``help``): the score's change per unit of the measure
-            summed over the unit ``(U,)``.
+        slopes: Per measure (``team_revenue``, ``help``): the score's change per unit of the
+            measure summed over the unit ``(U,)``.
         parts: Each unit's parts ``(U, 4)``: front-line units in :data:`FRONT_PARTS`' order,
             support units ``delivered, rating`` then 0s.
     """
@@ -251,8 +261,8 @@ def scores(u: Units, y: Year, heads: np.ndarray, ars: np.ndarray, key_rel: np.nd
     w_rat = np.where(has_service, service["rating"], service["delivered"] + service["rating"])
     support = w_del * delivered + w_rat * rating
     score = np.where(fl, front, support)
-    slopes = {"revenue": np.where(fl, scorecard["financial"] * fin_slope
-                                  + scorecard["efficiency"] * eff_slope, 0.0),
+    slopes = {"team_revenue": np.where(fl, scorecard["financial"] * fin_slope
+                                       + scorecard["efficiency"] * eff_slope, 0.0),
               "help": np.where(fl, 0.0, w_del * del_slope)}
     parts = np.where(fl[:, None], np.stack([fin, cust, eff, learn], axis=1),
                      np.stack([delivered, np.full(u.n, rating), np.zeros(u.n), np.zeros(u.n)],
@@ -376,7 +386,9 @@ class UnitBook:
     def __init__(self, org: Org, lines: Lines, p: Params, kinds: set[str], attribution: bool
                  ) -> None:
         self.org, self.p, self.attribution = org, p, attribution
-        triangles = p.org.triangle_pay == "pool"
+        # Triangles are units unless their members are paid by their roles' plans (none): under
+        # scorecard they are outside the pool, and their results stay out of the others' units.
+        triangles = p.org.triangle_pay != "none"
         self.maps: dict[str, Units] = {}
         if "roles" in kinds:
             self.maps["roles"] = roles(org)
@@ -419,7 +431,9 @@ class UnitBook:
         org = self.org
         ars = org.idx[SALES]
         project = ~deals.run_rate
-        done = project & (deals.delivered == t)
+        # The FR pool's deliveries: project deals of accounts no triangle serves.
+        pool_acc = np.r_[acc.team < 0, True][deals.account]  # account −1: no triangle either
+        done = project & (deals.delivered == t) & pool_acc
         for k, u in self.maps.items():
             y = self.years[k]
             if t % 12 == 0 or y.rel_start is None:
@@ -432,9 +446,9 @@ class UnitBook:
             y.knowledge += np.bincount(u.unit[org.idx[RND]], weights=knowledge, minlength=u.n)
             for kind, s in ((RND, sr), (SUPPLY, fr)):
                 n_g = s.supply.size
+                # Need and supply over every part a group served, its reach-back parts too.
                 y.need[kind] = y.need.get(kind, np.zeros(n_g))[:n_g] + np.bincount(
-                    s.group[: s.slot_ratio.size], weights=s.need[: s.slot_ratio.size],
-                    minlength=n_g)
+                    s.group, weights=s.need, minlength=n_g)
                 y.supplied[kind] = y.supplied.get(kind, np.zeros(n_g))[:n_g] + np.bincount(
                     s.group, weights=s.need * s.ratio, minlength=n_g)
             y.on_time += float((done & ~deals.late).sum())

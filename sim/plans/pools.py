@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 from abc import abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -43,6 +43,31 @@ def _weighted(cum: Measures, weights: Mapping[str, float]) -> np.ndarray:
 
 def _group_sum(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
     return np.bincount(group, weights=values, minlength=n_groups)
+
+
+def nested(groups: Groups) -> Groups:
+    """``groups`` with every unit cut along pool lines, so that each unit lies in one pool.
+
+    A unit whose members fund different pools (role units at ``level: team``, where each person
+    or triangle is a pool) becomes one unit per (pool, unit) pair, with the unit's front-line
+    flag, score and slopes; otherwise ``groups`` itself. Without it such a unit's share would be
+    taken of one pool and its equal split spread over people of several: payouts would not sum
+    to the pools.
+    """
+    n_units = groups.frontline.size
+    lo = np.full(n_units, np.iinfo(np.intp).max, dtype=np.intp)
+    hi = np.full(n_units, -1, dtype=np.intp)
+    np.minimum.at(lo, groups.unit, groups.pool)
+    np.maximum.at(hi, groups.unit, groups.pool)
+    used = hi >= 0
+    if (lo[used] == hi[used]).all():
+        return groups
+    uniq, inv = np.unique(groups.pool.astype(np.int64) * n_units + groups.unit,
+                          return_inverse=True)
+    orig = (uniq % n_units).astype(np.intp)
+    return replace(groups, unit=inv.astype(np.intp), frontline=groups.frontline[orig],
+                   score=groups.score[orig],
+                   slopes={m: v[orig] for m, v in groups.slopes.items()})
 
 
 @dataclass(frozen=True)
@@ -136,10 +161,12 @@ class PoolPlan(Plan):
         unit_pool = np.zeros(n_units, dtype=np.intp)
         np.maximum.at(unit_pool, u, groups.pool)
         n_pools = int(groups.pool.max()) + 1
-        tot = np.bincount(unit_pool, weights=raw, minlength=n_pools)[groups.pool]
+        # Totals of the pool each unit is split in (as unit_shares: a unit's pool is its members'
+        # largest pool id, which matters only where a unit spans several pools, at team level).
+        tot = np.bincount(unit_pool, weights=raw, minlength=n_pools)[unit_pool[u]]
         tot_c = tot[:, None] - raw[u][:, None] + raw_c
         # A pool whose units all score 0 is still paid out: by headcount, never lost.
-        heads_tot = np.bincount(unit_pool, weights=heads, minlength=n_pools)[groups.pool]
+        heads_tot = np.bincount(unit_pool, weights=heads, minlength=n_pools)[unit_pool[u]]
         fallback = heads[u] / np.where(heads_tot > 0, heads_tot, 1.0)
         return np.where(tot_c > 0, raw_c / np.where(tot_c > 0, tot_c, 1.0), fallback[:, None])
 
@@ -160,6 +187,7 @@ class PoolPlan(Plan):
         """
         if groups is None:
             raise PlanError(f"{self.kind}: needs pool membership (groups)")
+        groups = nested(groups)
         members = groups.active if self.leavers == "forfeit" else np.ones_like(groups.active)
         live = members.astype(float)
         n_pools = int(groups.pool.max()) + 1
@@ -290,7 +318,7 @@ class GainSharing(PoolPlan):
     @property
     def measures(self) -> tuple[str, ...]:
         """Base and contribution measures, and (scorecard) those candidates move scores by."""
-        extra = {"revenue", "help"} if self.unit_score == "scorecard" else set()
+        extra = {"team_revenue", "help"} if self.unit_score == "scorecard" else set()
         return tuple(sorted(set(super().measures) | extra))
 
     @property
