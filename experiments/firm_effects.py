@@ -22,6 +22,9 @@ NO_INTRINSIC_HELP = ["firm.intrinsic.rnd.support=0", "firm.intrinsic.rnd.knowled
                      "firm.intrinsic.supply_chain.delivery=0",
                      "firm.intrinsic.supply_chain.bid_support=0"]
 GS = ["scheme=gain_sharing"]
+#: The pool split by own results only (margin, own KPI): help earns no share of won deals.
+OWN_RESULTS = ["~scheme.plans.firm_pool.contribution",
+               "+scheme.plans.firm_pool.contribution={margin: 1.0, kpi: 1.0}"]
 NO_TIMING = ["market.timing_control=0"]
 REVENUE_POOL = [*GS, "~scheme.plans.firm_pool.base.profit",
                 "+scheme.plans.firm_pool.base.revenue=0.0825",
@@ -39,12 +42,10 @@ STRUCTURE = ["org=iron_triangle", "org.triangle_pay=none"]
 ROWS: list[tuple[str, str, list[str], list[str]]] = [
     ("gs-c collaboration_index", "collaboration_index", [], GS),
     ("  ablation: help out of contribution, no intrinsic", "collaboration_index",
-     NO_INTRINSIC_HELP, [*GS, "~scheme.plans.firm_pool.contribution",
-                "+scheme.plans.firm_pool.contribution={margin: 1.0}", *NO_INTRINSIC_HELP]),
+     NO_INTRINSIC_HELP, [*GS, *OWN_RESULTS, *NO_INTRINSIC_HELP]),
     ("gs-c help_effort_sr_fr", "help_effort_sr_fr", [], GS),
     ("  ablation: same", "help_effort_sr_fr",
-     NO_INTRINSIC_HELP, [*GS, "~scheme.plans.firm_pool.contribution",
-                "+scheme.plans.firm_pool.contribution={margin: 1.0}", *NO_INTRINSIC_HELP]),
+     NO_INTRINSIC_HELP, [*GS, *OWN_RESULTS, *NO_INTRINSIC_HELP]),
     ("gs-c avg_discount", "avg_discount", [], GS),
     ("  timing control off in both arms", "avg_discount", NO_TIMING, [*GS, *NO_TIMING]),
     ("  ablation: and pool on revenue", "avg_discount", NO_TIMING, REVENUE_POOL),

@@ -91,10 +91,14 @@ def test_gain_sharing_directions_hold_at_size_m_headcounts():
 
 @pytest.mark.parametrize("key", ["help_effort_sr_fr", "collaboration_index"])
 def test_ablation_collaboration_needs_help_in_pay_or_intrinsic_motivation(key):
-    """Mechanism: help counts in the pool's contribution split, and helping is liked."""
+    """Mechanism: help earns value added in the pool's split, and helping is liked.
+
+    The ablation splits the pool by own results only (margin, KPI), without help's share of
+    won deals, and takes away the intrinsic value of helping.
+    """
     base = [*COMMISSION, *NO_INTRINSIC_HELP]
     treated = [*GAIN_SHARING, "~scheme.plans.firm_pool.contribution",
-                "+scheme.plans.firm_pool.contribution={margin: 1.0}", *NO_INTRINSIC_HELP]
+                "+scheme.plans.firm_pool.contribution={margin: 1.0, kpi: 1.0}", *NO_INTRINSIC_HELP]
     assert not above(paired(base, treated, key))
 
 

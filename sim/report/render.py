@@ -19,8 +19,10 @@ from sim.results import atomic_write
 #: (docs/firm.md; tests/test_firm_directions.py).
 MECHANISMS = (
     ("collaboration_index, help_effort_sr_fr up under gain-sharing",
-     "help counts in the pool's contribution split and helping is liked (intrinsic motivation)",
-     "both removed: the effect reverses"),
+     "the pool is split by value added — a won deal's margin shared among the inputs it "
+     "needed — and helping is liked (intrinsic motivation)",
+     "split by own results only (margin, KPI) and no intrinsic value of helping: the effect "
+     "reverses"),
     ("avg_discount down under gain-sharing",
      "pay on profit makes a discount cost the payee (M7); pulling deals in costs discount too",
      "pool and contribution on revenue (timing control off): no longer lower"),
