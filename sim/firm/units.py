@@ -9,9 +9,10 @@ the scorecard's part names): the plan declares the weights (``sim.plans.pools.Ga
 payroll passes the scores on.
 
 * **Units** (``units: organisations``): each iron triangle (unless ``org.triangle_pay=none``;
-  under ``scorecard`` its members are outside the pool, so it has no share, and its results stay
-  out of the other units); account teams of ``org.account_team_size`` ARs outside triangles, in
-  seat order (a region); one unit per silo SR line pool; the FR pool; the support functions.
+  under ``scorecard`` its members are outside the pool, so it has no share; its results stay
+  out of the account teams but count in the front line's means and the support units'
+  rating); account teams of ``org.account_team_size`` ARs outside triangles, in seat order (a
+  region); one unit per silo SR line pool; the FR pool; the support functions.
   With ``none`` a triangle's AR sits in an account team, its SR in line pool t mod n, its FR in
   the FR pool. ``units: roles`` is the first model's four role units.
 * **Scorecard of a front-line unit**, each measure as attainment of the unit's own target, clipped
@@ -20,8 +21,9 @@ payroll passes the scores on.
   key accounts against its level at the start of the year, and satisfaction against the starting
   satisfaction; *efficiency* — orders per head of the unit against the front line's mean;
   *learning* — knowledge work per head against the front line's mean (1 where no front-line unit
-  does any; in a firm with triangles in the pool, AR-only account teams score 0 on it: ARs have
-  no knowledge task). Score = Σ weight × part.
+  does any; where triangles are units, AR-only account teams score 0 on it: ARs have no
+  knowledge task). Score = Σ weight × part. With ``units: roles`` the support roles serve no one
+  group and are scored by rating alone.
 * **Service score of a support unit**: *delivered* — the effort-months that reached the parts
   its groups served (reach-back parts included) over those parts' need (FR: the mean of that and
   the on-time share of the year's project deliveries to accounts no triangle serves); *rating* —
@@ -30,7 +32,8 @@ payroll passes the scores on.
   ``team_revenue`` for front-line units (an AR's own bookings; a triangle SR's or FR's change in
   its triangle's revenue; orders, revenue and cash all move with a candidate's booking, as the
   model credits a candidate's change at every event), ``help`` for support units (all of a
-  role's helping tasks: an SR's knowledge work and an FR's delivery count as service). The
+  role's helping tasks: a candidate's knowledge work or delivery moves the score as if it were
+  support, though the realised score counts only support reaching deals). The
   slopes are 0 where a measure is clipped. Relationships, satisfaction and knowledge are stocks
   one month's effort barely moves; candidates hold them.
 * **Value added, in money** (the ``value_added`` measure): a won deal's margin is split equally
