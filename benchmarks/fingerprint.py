@@ -32,7 +32,8 @@ CASES = [["scheme=commission"], ["scheme=target_bonus"], ["scheme=gain_sharing"]
 #: Every mechanism switch at its value before issue 16: with these the eight runs must hash as
 #: they did then (``legacy`` in the recorded file).
 #: Issue 18's switches at their old values: own KPI of no value (and the first pool, below).
-PRE18 = ["firm.kpi_value.rnd=0", "firm.kpi_value.supply_chain=0", "firm.kpi_value.support=0"]
+PRE18 = ["firm.kpi_value.rnd=0", "firm.kpi_value.supply_chain=0", "firm.kpi_value.support=0",
+         "market.opex_per_head=1.97"]
 LEGACY = ["org.allocation=capped", "org.reach_back=false", "org.staffing=one_each",
           "market.solution_fit=assigned", *PRE18]
 #: The gain-sharing preset before issue 18, for every case whose scheme (or rolled-out scheme)
