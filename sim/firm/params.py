@@ -357,6 +357,11 @@ class FirmParams:
         r.done()
         return out
 
+    @functools.cached_property
+    def kpi_value_by_role(self) -> np.ndarray:
+        """Money per KPI unit by role index (sales 0): what ``kpi_value`` saves."""
+        return np.array([0.0] + [self.kpi_value[r] for r in ROLES[1:]])
+
     def column(self, role: int, task: str) -> int:
         """Column of ``task`` in the effort arrays of role index ``role``."""
         return self.tasks[ROLES[role]].index(task)

@@ -110,7 +110,7 @@ def measures(eff: list[np.ndarray], cand: list[np.ndarray], events: Events, delt
             kpi_c[rows, :kg] = kc
             kpi_c[rows, kg:] = kpi[rows][:, None]
     sales = org.idx[SALES]
-    kv = np.array([0.0] + [fp.kpi_value[r] for r in ROLES[1:]])[org.role]
+    kv = fp.kpi_value_by_role[org.role]
     valued = bool(kv.any())  # the first model: own KPI earns pay and nothing else
     kpi_money, kpi_money_c = kv * kpi, kv[:, None] * kpi_c
     va, va_c = np.zeros(n), np.broadcast_to(np.zeros(n)[:, None], (n, m))
@@ -422,14 +422,13 @@ class Payroll:
             t_now[ars] += c_t
             marginal[ars] += c_p
             t_next[ars] += c_n
-        kv = realised["booking"]
         return Paid(pay=pay, effort=cf, discount=cfd, timing_now=t_now, timing_next=t_next,
                     ar_marginal=marginal[sales], next_features=next_features,
-                    kpi_savings=self._kpi_savings(kv["kpi"]))
+                    kpi_savings=self._kpi_savings(realised["booking"]["kpi"]))
 
     def _kpi_savings(self, kpi: np.ndarray) -> float | None:
         """Operating cost the month's own-KPI output saved (``None``: KPI is not valued)."""
-        kv = np.array([0.0] + [self.p.firm.kpi_value[r] for r in ROLES[1:]])
+        kv = self.p.firm.kpi_value_by_role
         return float((kv[self.org.role] * kpi).sum()) if kv.any() else None
 
     def _scored(self, name: str, plan: GainSharing, g: Groups, members: np.ndarray, month: int

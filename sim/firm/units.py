@@ -60,8 +60,6 @@ from sim.firm.params import RND, ROLES, SALES, SUPPLY, SUPPORT, Params
 from sim.firm.support import Support
 from sim.plans.pools import FRONT_PARTS, SERVICE_PARTS
 
-UNIT_KINDS = ("roles", "organisations")
-
 
 @dataclass(frozen=True)
 class Units:
@@ -408,11 +406,6 @@ class UnitBook:
         #: One row per unit and fiscal year: its scorecard parts and score (S9's report); the
         #: payroll hands every book of a run the same list.
         self.log: list[dict[str, float | str]] = []
-
-    @property
-    def active(self) -> bool:
-        """Whether anything needs observing."""
-        return bool(self.maps) or self.attribution
 
     def observe(self, deals: Deals, acc: Accounts, open_: np.ndarray, sr: Support, fr: Support,
                 events: Events, knowledge: np.ndarray, t: int) -> Credit | None:

@@ -31,6 +31,9 @@ SPLIT_MODES = ("proportional", "rank")
 #: Scorecard parts of a front-line unit (S9) and of a support unit (``sim.firm.units``).
 FRONT_PARTS = ("financial", "customer", "efficiency", "learning")
 SERVICE_PARTS = ("delivered", "rating")
+#: What a unit of a gain-sharing pool is, and what it scores (``units``, ``unit_score``).
+UNIT_KINDS = ("roles", "organisations")
+UNIT_SCORES = ("headcount", "scorecard")
 LEAVER_RULES = ("forfeit", "paid")
 
 
@@ -288,8 +291,7 @@ class GainSharing(PoolPlan):
     def __post_init__(self) -> None:
         super().__post_init__()
         object.__setattr__(self, "base", dict(self.base))
-        for name, allowed in (("units", ("roles", "organisations")),
-                              ("unit_score", ("headcount", "scorecard"))):
+        for name, allowed in (("units", UNIT_KINDS), ("unit_score", UNIT_SCORES)):
             if getattr(self, name) not in allowed:
                 raise PlanError(f"gain_sharing.{name}: must be {' or '.join(allowed)}, got "
                                 f"{getattr(self, name)!r}")
