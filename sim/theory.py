@@ -21,10 +21,12 @@ import mesa
 import numpy as np
 
 from sim.behavior import Learner, LearnerParams
+from sim.behavior.sanction import PeerSanction
 from sim.behavior.state import StateSpace
 from sim.effort import EffortSpace
 from sim.plans import Groups, Plan
 from sim.rng import spawn_streams
+from sim.teaching import Teaching
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,14 @@ class ReducedModel(mesa.Model):
         seed: The run's seed.
         ratchet_discount: Per-year weight of next period's pay when this period's result moves
             the next target (ratcheted plans only).
+        sanction: Peer sanction in work groups (:mod:`sim.behavior.sanction`); ``None`` (off)
+            leaves every run as before.
+        work_group: Size of the work groups people observe each other in (consecutive people;
+            default: the team). A firm-wide pool has ``team_size = n_people`` and smaller work
+            groups.
+        teaching: Knowledge transfer (:mod:`sim.teaching`); its task must be one of the
+            space's tasks and has no measure of its own. ``None`` (off) leaves every run as
+            before.
     """
 
     def __init__(
@@ -96,6 +106,9 @@ class ReducedModel(mesa.Model):
         prior: Sequence[float],
         seed: int,
         ratchet_discount: float = 0.9,
+        sanction: PeerSanction | None = None,
+        work_group: int | None = None,
+        teaching: Teaching | None = None,
     ) -> None:
         streams = spawn_streams(seed)
         super().__init__(rng=streams["prior"])
@@ -119,10 +132,37 @@ class ReducedModel(mesa.Model):
         self.last_pay = np.zeros(n_people)
         self.last_output = np.zeros(n_people)
         self.decision_state = self.states.index(*plan.decision_features(self.state))
+        self.team_size = int(team_size)
+        self.sanction = sanction
+        group = self.team_size if work_group is None else int(work_group)
+        if n_people % group:
+            raise ValueError(f"work_group: {group} does not divide {n_people} people")
+        self.group_size = np.full(n_people, group)
+        self.teaching = teaching
+        self._teach = -1
+        if teaching is not None:
+            if teaching.task not in space.tasks:
+                raise ValueError(f"teaching.task: {teaching.task!r} is not one of {space.tasks}")
+            self._teach = space.tasks.index(teaching.task)
+        self.knowledge = np.zeros(n_people)
+        self._out = [k for k in range(space.n_tasks) if k != self._teach]
 
     def _measures(self, output: np.ndarray) -> dict[str, np.ndarray]:
-        """Measures named after tasks from outputs with tasks on the last axis."""
-        return {name: output[..., k] for k, name in enumerate(self.space.tasks)}
+        """Measures named after tasks (the teaching task has none), tasks on the last axis."""
+        return {self.space.tasks[k]: output[..., k] for k in self._out}
+
+    def _teach_now(self, effort: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """This period's taught knowledge: the stock after teaching ``(N,)`` and ``τ·Σ gap``.
+
+        Returns:
+            ``(knowledge, reach)``: each person's stock after this period's teaching, and what
+            one more unit of their teaching adds to their teammates' summed output ``(N,)``.
+        """
+        assert self.teaching is not None
+        tch = self.teaching
+        kept = tch.retention * self.knowledge
+        gaps = tch.gaps(self.baseline[:, 0] + kept, self.team_size)
+        return kept + tch.transfer(gaps, effort[:, self._teach]), tch.marginal(gaps).sum(axis=1)
 
     def step(self) -> None:
         """One period: act, realise output and pay, value every candidate, learn."""
@@ -131,15 +171,29 @@ class ReducedModel(mesa.Model):
         here = self.decision_state
         effort, chosen = learner.act(self._learning, here)
         eps = self.sigma * self._shocks.standard_normal(effort.shape)
-        output = self.baseline + effort + eps
-        self.last_output = output.sum(axis=1)
-        measures = self._measures(output)
+        base = self.baseline
+        rest = None
         cand = self.space.candidates(effort)
-        cand_out = self.baseline[:, :, None, None] + cand + eps[:, None, None, :]
         k, g = cand.shape[1], cand.shape[2]
+        if self.teaching is not None:
+            self.knowledge, reach = self._teach_now(effort)
+            base = base + self.knowledge[:, None]
+            # A teaching candidate moves the teammates' output on every output task by
+            # τ·Σⱼ gap × (its level − the level taught); the plan reads it as their results.
+            moved = (reach[:, None, None] * (cand[..., self._teach]
+                                             - effort[:, self._teach, None, None]))
+            rest = {self.space.tasks[j]: moved.reshape(n, k * g) for j in self._out}
+        output = base + effort + eps
+        self.last_output = output[:, self._out].sum(axis=1)
+        measures = self._measures(output)
+        cand_out = base[:, :, None, None] + cand + eps[:, None, None, :]
         cand_measures = {m: v.reshape(n, k * g) for m, v in self._measures(cand_out).items()}
-        cand_pay = plan.counterfactual(measures, cand_measures, self.state, self.groups)
+        cand_pay = plan.counterfactual(measures, cand_measures, self.state, self.groups, rest)
         cand_pay = cand_pay.reshape(n, k, g)
+        sanction: np.ndarray | float = 0.0
+        if self.sanction is not None:
+            peers = plan.peer_counterfactual(measures, cand_measures, self.state, self.groups)
+            sanction = self.sanction.utility(peers.reshape(n, k, g), self.group_size)
         future = plan.next_period_value(measures, cand_measures, self.state, self.groups,
                                         self.ratchet_discount).reshape(n, k, g)
         after = None
@@ -147,7 +201,7 @@ class ReducedModel(mesa.Model):
             after = self.states.index(*plan.next_features(self.state, cand_measures))
             after = after.reshape(n, k, g)
         self.last_pay, self.state = plan.pay(measures, self.state, self.groups)
-        utility = learner.utility(cand, cand_pay) + future
+        utility = learner.utility(cand, cand_pay) + future + sanction
         learner.update(utility, chosen, pay=cand_pay, state=here, next_state=after)
         self.decision_state = self.states.index(*plan.decision_features(self.state))
 
@@ -166,6 +220,9 @@ def learn(
     window: float = 0.25,
     seed: int = 0,
     ratchet_discount: float = 0.9,
+    sanction: PeerSanction | None = None,
+    work_group: int | None = None,
+    teaching: Teaching | None = None,
 ) -> LearnedPolicy:
     """Run a reduced environment and return the learned mean policy.
 
@@ -182,6 +239,9 @@ def learn(
         window: Share of final periods over which the mean policy is averaged.
         seed: Seed of the run.
         ratchet_discount: Per-year weight of next period's pay (ratcheted plans).
+        sanction: Peer sanction (off when ``None``).
+        work_group: Work-group size for the sanction (default: the team).
+        teaching: Knowledge transfer (off when ``None``).
 
     Returns:
         The learned policy.
@@ -199,6 +259,9 @@ def learn(
         prior=prior,
         seed=seed,
         ratchet_discount=ratchet_discount,
+        sanction=sanction,
+        work_group=work_group,
+        teaching=teaching,
     )
     start = periods - max(1, round(window * periods))
     acc = np.zeros((n_people, space.n_tasks))

@@ -24,6 +24,16 @@ Checks (DOMAIN M1, M2, M3; issue 2 §5):
 5. ``quota`` — lump sum B if x ≥ Q: learned effort within 5 % of the numerically optimal effort
    (or within the logit floor √(2/(π·λ·c)) where the optimum is ~0), away from ±10 % of the
    collapse quota; the collapse quota itself within 5 %.
+6. ``teaching`` (issue 19, Hamilton et al.) — a ``teach`` task that raises teammates' output by
+   τ × the ability gap (``sim.teaching``, knowledge kept for the period only): under an equal
+   split of v·Q in teams of n, person i teaches τ·v·Gᵢ/(n·c) (Gᵢ the mean gap to the teammates
+   below), within 2 %; under a piece rate on own output nobody teaches (the logit's mean of
+   −c·g²/2 on the grid, within 10 %); output effort v/(n·c) and β/c as in 1–2.
+7. ``sanction`` (issue 19, Kandel & Lazear; Knez & Simester) — peer sanction κ·P(n)·Δ(others'
+   pay) (``sim.behavior.sanction``): an equal split of v·Q among a pool of N with work groups
+   of n gives effort v/(N·c)·(1 + κ·P(n)·(N − 1)) within 2 %, for team pools (N = n) and a
+   firm-wide pool with smaller work groups; under a piece rate the sanction is zero and effort
+   stays β/c.
 """
 
 from __future__ import annotations
@@ -38,9 +48,11 @@ import numpy as np
 from scipy import stats
 
 from sim.behavior import LearnerParams
+from sim.behavior.sanction import PeerSanction
 from sim.effort import EffortSpace
 from sim.plans import Plan, build_plan
 from sim.stats import mean_ci
+from sim.teaching import Teaching
 from sim.theory import learn
 
 
@@ -139,9 +151,15 @@ def learn_seeds(
     n_people: int,
     team_size: int = 1,
     sigma: float | None = None,
-    baseline: float | None = None,
+    baseline: float | np.ndarray | None = None,
+    by_person: bool = False,
+    **mechanisms: Any,
 ) -> np.ndarray:
-    """Learned mean policy per seed, shape ``(seeds, K)``."""
+    """Learned mean policy per seed, ``(seeds, K)`` (``(seeds, N, K)`` with ``by_person``).
+
+    ``mechanisms`` are passed to :func:`sim.theory.learn` (``sanction``, ``work_group``,
+    ``teaching``).
+    """
     out = []
     for seed in st.seeds_for(name):
         res = learn(
@@ -156,8 +174,9 @@ def learn_seeds(
             periods=st.periods,
             window=st.window,
             seed=seed,
+            **mechanisms,
         )
-        out.append(res.effort)
+        out.append(res.by_person if by_person else res.effort)
     return np.array(out)
 
 
@@ -353,6 +372,76 @@ def check_quota(st: TheorySettings) -> list[CheckResult]:
     return out
 
 
+def logit_mean_at_zero(c: float, st: TheorySettings) -> float:
+    """Mean of the logit policy over the grid when a task's utility is −c·g²/2 (no incentive).
+
+    The derived bias of a task theory puts at 0: the logit's spread truncated at 0.
+    """
+    g = np.arange(int(np.floor(st.budget / st.grid_step + 1e-9)) + 1) * st.grid_step
+    w = np.exp(-st.learner.precision * 0.5 * c * g**2)
+    return float((g * w).sum() / w.sum())
+
+
+#: The teaching check's team (issue 19): three people of ability 1 ∓ 0.5, τ = 1, knowledge kept
+#: for the period only (retention 0), so that the gaps stay the innate ones.
+TEACH_TEAM, TEACH_SPREAD, TEACH_TAU, TEACH_COST = 3, 0.5, 1.0, 1.0
+
+
+def check_teaching(st: TheorySettings) -> list[CheckResult]:
+    """Teaching: τ·v·Gᵢ/(n·c) under team pay, the no-incentive logit mean under a piece rate."""
+    n, tau, c, v = TEACH_TEAM, TEACH_TAU, TEACH_COST, 1.0
+    ability = st.baseline + TEACH_SPREAD * np.linspace(-1.0, 1.0, n)
+    teams = 8
+    teaching = Teaching(productivity=tau, retention=0.0)
+    space = st.space(["output", "teach"], [[c, 0.0], [0.0, c]])
+    gap = np.maximum(ability[:, None] - ability[None, :], 0.0).sum(axis=1) / (n - 1)
+    zero = logit_mean_at_zero(c, st)
+    arms = {"team": pool_plan(v, 1.0),
+            "piece rate": build_plan({"kind": "commission", "measure": "output", "rate": v})}
+    out = []
+    for arm, plan in arms.items():
+        e = learn_seeds(st, f"teaching {arm}", plan, space, n_people=n * teams, team_size=n,
+                        baseline=np.tile(ability, teams), by_person=True, teaching=teaching)
+        e = e.reshape(e.shape[0], teams, n, 2).mean(axis=1)  # (seeds, rank, task)
+        share = 1.0 / n if arm == "team" else 1.0
+        out.append(_point("teaching", f"{arm} n={n}", "output effort", share * v / c,
+                          e[:, :, 0].mean(axis=1), 0.02))
+        for rank in range(n):
+            target = tau * v * gap[rank] / (n * c) if arm == "team" else 0.0
+            point = f"{arm} ability={ability[rank]:g}"
+            if target > 0:
+                out.append(_point("teaching", point, "teach effort", target, e[:, rank, 1],
+                                  0.02))
+            else:
+                out.append(_point("teaching", point, "teach effort", zero, e[:, rank, 1],
+                                  0.10))
+    return out
+
+
+#: The sanction check's technology (issue 19): κ = 0.5, each member watches one peer.
+SANCTION = PeerSanction(strength=0.5, span=1)
+
+
+def check_sanction(st: TheorySettings) -> list[CheckResult]:
+    """Peer sanction: effort v/(N·c)·(1 + κ·P(n)·(N − 1)), team pools and a firm-wide pool."""
+    v, c, people = 1.0, 1.0, 24
+    space = st.space(["output"], [[c]])
+    out = []
+    for pool, group in ((2, 2), (3, 3), (6, 6), (people, 2), (people, 3), (people, 6)):
+        point = f"pool={pool} group={group}"
+        e = learn_seeds(st, f"sanction {point}", pool_plan(v, 1.0), space, n_people=people,
+                        team_size=pool, sanction=SANCTION, work_group=group)[:, 0]
+        p = float(SANCTION.noticed(group))
+        target = v / (pool * c) * (1.0 + SANCTION.strength * p * (pool - 1))
+        out.append(_point("sanction", point, "effort", target, e, 0.02))
+    beta = 0.5
+    plan = build_plan({"kind": "commission", "measure": "output", "rate": beta})
+    e = learn_seeds(st, "sanction piece rate", plan, space, n_people=people, team_size=3,
+                    sanction=SANCTION, work_group=3)[:, 0]
+    out.append(_point("sanction", f"piece rate β={beta} group=3", "effort", beta / c, e, 0.02))
+    return out
+
+
 CHECKS: dict[str, Callable[[TheorySettings], list[CheckResult]]] = {
     "piece_rate": check_piece_rate,
     "holmstrom": check_holmstrom,
@@ -360,6 +449,8 @@ CHECKS: dict[str, Callable[[TheorySettings], list[CheckResult]]] = {
     "multitask_substitutes": check_multitask_substitutes,
     "multitask_slope": check_multitask_slope,
     "quota": check_quota,
+    "teaching": check_teaching,
+    "sanction": check_sanction,
 }
 
 

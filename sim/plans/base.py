@@ -286,6 +286,7 @@ class Plan(ABC):
         candidates: Measures,
         state: PeriodState,
         groups: Groups | None = None,
+        rest: Measures | None = None,
     ) -> np.ndarray:
         """This month's pay each person would get under each candidate's measures.
 
@@ -295,24 +296,51 @@ class Plan(ABC):
                 measures stay as realised.
             state: The state before this month.
             groups: Pool membership.
+            rest: Where a candidate also moves teammates' results (teaching, ``sim.teaching``):
+                per measure, the change ``(N, M)`` it makes to the sum of that measure over
+                the others of one's unit. ``None``: others' measures stay as realised.
+                Individual plans ignore it (others' results do not enter their pay).
 
         Returns:
             Counterfactual pay ``(N, M)``.
         """
         frac = (state.month + 1) / self.period
         cand = {m: state.cum[m][:, None] + candidates[m] for m in self.measures}
-        return self.accrued_candidates(measures, cand, frac, state, groups) - state.accrued[:, None]
+        return (self.accrued_candidates(measures, cand, frac, state, groups, rest)
+                - state.accrued[:, None])
 
     def accrued_candidates(
         self, measures: Measures, cand: Measures, frac: float, state: PeriodState,
-        groups: Groups | None,
+        groups: Groups | None, rest: Measures | None = None,
     ) -> np.ndarray:
         """Accrued pay under each person's candidate cumulative measures ``(N, M)``.
 
         Individual plans depend on one's own measures only; pooled plans override this to hold
-        everyone else's realised measures (``measures``) fixed.
+        everyone else's realised measures (``measures``) fixed, moved by ``rest`` where given.
         """
         return self.accrued(cand, frac, state, groups)
+
+    def peer_counterfactual(
+        self, measures: Measures, candidates: Measures, state: PeriodState,
+        groups: Groups | None = None,
+    ) -> np.ndarray:
+        """How each candidate changes the total pay of everyone else who shares one's pool.
+
+        What a peer sanction (``sim.behavior.sanction``) is levied on: the harm (or gain) one's
+        action does to the others' pay this month. Plans that pay on one's own measures only
+        leave others' pay untouched: zeros.
+
+        Args:
+            measures: Everyone's realised measures this month, ``(N,)`` each.
+            candidates: Each person's candidate measures this month, ``(N, M)`` each.
+            state: The state before this month.
+            groups: Pool membership.
+
+        Returns:
+            Change in the others' total pay ``(N, M)`` against the realised month.
+        """
+        first = candidates[self.measures[0]] if self.measures else next(iter(candidates.values()))
+        return np.zeros(np.shape(first))
 
     def next_period_value(
         self,

@@ -21,6 +21,7 @@ import functools
 from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +36,8 @@ SERVICE_PARTS = ("delivered", "rating")
 UNIT_KINDS = ("roles", "organisations")
 UNIT_SCORES = ("headcount", "scorecard")
 LEAVER_RULES = ("forfeit", "paid")
+#: A measure a candidate does not move in others' results (``rest``).
+_ZERO = np.zeros((1, 1))
 
 
 def _weighted(cum: Measures, weights: Mapping[str, float]) -> np.ndarray:
@@ -174,8 +177,9 @@ class PoolPlan(Plan):
         return np.where(tot_c > 0, raw_c / np.where(tot_c > 0, tot_c, 1.0), fallback[:, None])
 
     def _split(
-        self, cum: Measures, cand: Measures, frac: float, groups: Groups | None
-    ) -> np.ndarray:
+        self, cum: Measures, cand: Measures, frac: float, groups: Groups | None,
+        rest: Measures | None = None, with_pool: bool = False,
+    ) -> Any:
         """Pay to date of each person for each of their candidate cumulative measures.
 
         Args:
@@ -183,10 +187,14 @@ class PoolPlan(Plan):
             cand: Each person's candidate cumulative measures ``(N, M)``; others stay as in ``cum``.
             frac: Elapsed share of the period.
             groups: Pool membership.
+            rest: Per measure, the change ``(N, M)`` a candidate makes to the sum over the
+                others of one's unit (teaching); it moves the pool's base and the unit's
+                contribution total. ``None``: others stay as in ``cum``.
+            with_pool: Also return each candidate's pool to date.
 
         Returns:
             Pay to date ``(N, M)``; with ``cand`` equal to ``cum`` the column sums per pool equal
-            the pool.
+            the pool. With ``with_pool``, ``(pay, pool)``, both ``(N, M)``.
         """
         if groups is None:
             raise PlanError(f"{self.kind}: needs pool membership (groups)")
@@ -201,7 +209,10 @@ class PoolPlan(Plan):
         own_c = self.own_base(cand)
         base_sum = _group_sum(own, groups.pool, n_pools)[groups.pool]
         heads_pool = np.bincount(groups.pool, weights=live, minlength=n_pools)[groups.pool]
-        pool = self.pool_from((base_sum - own)[:, None] + own_c, heads_pool[:, None], frac)
+        others = (base_sum - own)[:, None]
+        if rest is not None:
+            others = others + self.own_base({m: rest.get(m, _ZERO) for m in self.measures})
+        pool = self.pool_from(others + own_c, heads_pool[:, None], frac)
         if groups.slopes:
             unit_pool = pool * self._moving_unit_shares(groups, members, cum, cand)
         else:
@@ -228,10 +239,14 @@ class PoolPlan(Plan):
                 weight[idx] = (1.0 + below + 0.5 * ties) / (n_u[idx] * (n_u[idx] + 1.0) / 2.0)
         else:
             total = (_group_sum(c_own, groups.unit, n_units)[groups.unit] - c_own)[:, None]
+            if rest is not None:
+                total = total + _weighted({m: rest.get(m, _ZERO) for m in self.contribution},
+                                          self.contribution)
             total = total + c_cand
             weight = np.where(total > 0, c_cand / np.where(total > 0, total, 1.0), 1.0 / n_u)
         share = self.equal_share / n_u + (1.0 - self.equal_share) * weight
-        return np.where(members[:, None], unit_pool * share, 0.0)
+        pay = np.where(members[:, None], unit_pool * share, 0.0)
+        return (pay, pool) if with_pool else pay
 
     def accrued(
         self, cum: Measures, frac: float, state: PeriodState, groups: Groups | None
@@ -241,11 +256,28 @@ class PoolPlan(Plan):
 
     def accrued_candidates(
         self, measures: Measures, cand: Measures, frac: float, state: PeriodState,
-        groups: Groups | None,
+        groups: Groups | None, rest: Measures | None = None,
     ) -> np.ndarray:
         """Pool shares for each person's candidates, everyone else's measures as realised."""
         cum = {m: state.cum[m] + measures[m] for m in self.measures}
-        return self._split(cum, cand, frac, groups)
+        return self._split(cum, cand, frac, groups, rest)  # type: ignore[no-any-return]
+
+    def peer_counterfactual(
+        self, measures: Measures, candidates: Measures, state: PeriodState,
+        groups: Groups | None = None,
+    ) -> np.ndarray:
+        """The others' total pay moves by the pool's change less one's own (payouts sum to it).
+
+        Exact for every split: whatever the units and contributions, a pool pays out exactly
+        its pool, so the others of one's pool receive the pool less one's own payout.
+        """
+        frac = (state.month + 1) / self.period
+        cum = {m: state.cum[m] + measures[m] for m in self.measures}
+        cand = {m: state.cum[m][:, None] + candidates[m] for m in self.measures}
+        now = {m: cum[m][:, None] for m in self.measures}
+        pay_c, pool_c = self._split(cum, cand, frac, groups, with_pool=True)
+        pay, pool = self._split(cum, now, frac, groups, with_pool=True)
+        return (pool_c - pool) - (pay_c - pay)
 
     def pool_total(self, cum: Measures, frac: float, groups: Groups) -> np.ndarray:
         """The pool to date of every pool group, ``(P,)`` (for budget-balance checks)."""

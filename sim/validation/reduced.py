@@ -1,7 +1,7 @@
 """Checks in the reduced environments of :mod:`sim.theory`.
 
 The firm's learning engine and plan classes without the firm around them: LEN, the forcing
-contract, Hamilton et al.
+contract, Hamilton et al. (with and without teaching), Knez & Simester's peer sanction.
 """
 
 from __future__ import annotations
@@ -21,18 +21,26 @@ from sim.validation.checks import Check, expectation, ratio_ci
 
 def reduced_task(task: tuple[str, dict[str, Any]]) -> Any:
     """Run one reduced-environment learning run in a worker: ``(kind, kwargs)``."""
+    from sim.behavior.sanction import PeerSanction
     from sim.effort import EffortSpace
     from sim.plans import build_plan
+    from sim.teaching import Teaching
     from sim.theory import learn, learner_params
 
     _, kw = task
     space = EffortSpace(tuple(kw["tasks"]), float(kw["budget"]), float(kw["grid_step"]),
                         np.asarray(kw["cost"], float), np.asarray(kw.get("intrinsic", 0.0)))
     plan = build_plan(kw["plan"], "validation.plan")
+    mechanisms: dict[str, Any] = {}
+    if kw.get("teaching"):
+        mechanisms["teaching"] = Teaching(**kw["teaching"])
+    if kw.get("sanction"):
+        mechanisms["sanction"] = PeerSanction(**kw["sanction"])
+        mechanisms["work_group"] = int(kw["work_group"])
     lp = learn(plan, space, learner_params(kw["learner"]), n_people=int(kw["n_people"]),
                team_size=int(kw.get("team_size", 1)), sigma=float(kw["sigma"]),
                baseline=kw["baseline"], prior=kw["prior"], periods=int(kw["periods"]),
-               window=float(kw["window"]), seed=int(kw["seed"]))
+               window=float(kw["window"]), seed=int(kw["seed"]), **mechanisms)
     cost = space.net_cost(lp.by_person)
     return {"effort": lp.by_person.sum(axis=1), "pay_mean": lp.pay_mean, "pay_var": lp.pay_var,
             "output": lp.output_mean, "cost": cost}
@@ -167,42 +175,148 @@ def check_forcing(ctx: Context) -> list[Check]:
     return checks
 
 
+def _hamilton_productivity(ctx: Context, spread: float, teaching: dict[str, Any] | None,
+                           seeds: list[int]) -> np.ndarray:
+    """Output per person per seed, ``(2, seeds)``: individual piece rate, then team pay."""
+    s = ctx.spec
+    n, teams = int(s["team_size"]), int(s["teams"])
+    rate, c = float(s["rate"]), float(s["cost"])
+    ability = float(s["baseline"]) + float(spread) * np.tile(np.linspace(-1, 1, n), teams)
+    arms = {"individual": {"kind": "commission", "measure": "x", "rate": rate},
+            "team": {"kind": "gain_sharing", "base": {"x": rate}, "level": "team",
+                     "equal_share": 1.0, "contribution": {"x": 1.0}}}
+    base = {**ctx.base(), "n_people": n * teams, "team_size": n, "sigma": float(s["sigma"]),
+            "baseline": ability.tolist()}
+    if teaching is None:
+        base.update(cost=[[c]], prior=[float(s["prior"])])
+    else:  # the same people with a teach task beside their own work
+        base.update(tasks=["x", "teach"], cost=[[c, 0.0], [0.0, c]],
+                    prior=[float(s["prior"])] * 2, teaching=teaching)
+    tasks = [("hamilton", {**base, "seed": seed, "plan": plan})
+             for plan in arms.values() for seed in seeds]
+    out = ctx.map(reduced_task, tasks)
+    return np.array([o["output"].mean() for o in out]).reshape(2, len(seeds))
+
+
 def check_hamilton(ctx: Context) -> list[Check]:
     """Hamilton, Nickerson & Owan (2003): individual piece rate → team pay, by ability mix.
 
     People differ in baseline productivity (ability); teams of n. Arm 1 pays a piece rate on own
     output, arm 2 the same rate on team output shared equally (the firm's ``gain_sharing`` at team
-    level). Productivity is output per person. The model has no knowledge-transfer mechanism, so
-    it predicts the 1/n free-riding loss whatever the ability mix: a stated negative.
+    level). Productivity is output per person. Without teaching the model predicts the 1/n
+    free-riding loss whatever the ability mix (a stated negative); with ``teaching``
+    (:mod:`sim.teaching`, issue 19) a teach task lets the able raise their teammates' output,
+    worth something only to those paid on the team's output.
     """
     s = ctx.spec
     seeds = replication_seeds(int(s["seed"]), int(s["seeds"]))
-    n, teams = int(s["team_size"]), int(s["teams"])
-    rate = float(s["rate"])
     checks = []
-    effects = []
+    effects: dict[str, list[float]] = {"off": [], "teaching": []}
+    teach = dict(s["teaching"]) if s.get("teaching") else None
+    modes: list[tuple[str, dict[str, Any] | None]] = [("off", None)]
+    if teach is not None:
+        modes.append(("teaching", teach))
+    taught: dict[float, np.ndarray] = {}
     for spread in s["ability_spreads"]:
-        ability = float(s["baseline"]) + float(spread) * np.tile(np.linspace(-1, 1, n), teams)
-        arms = {"individual": {"kind": "commission", "measure": "x", "rate": rate},
-                "team": {"kind": "gain_sharing", "base": {"x": rate}, "level": "team",
-                         "equal_share": 1.0, "contribution": {"x": 1.0}}}
-        tasks = [("hamilton", {**ctx.base(), "n_people": n * teams, "team_size": n,
-                               "cost": [[float(s["cost"])]], "sigma": float(s["sigma"]),
-                               "baseline": ability.tolist(), "prior": [float(s["prior"])],
-                               "seed": seed, "plan": plan})
-                 for plan in arms.values() for seed in seeds]
-        out = ctx.map(reduced_task, tasks)
-        prod = np.array([o["output"].mean() for o in out]).reshape(2, len(seeds))
-        est, lo, hi = ratio_ci(prod[1], prod[0])
-        effects.append(est)
+        for mode, tech in modes:
+            prod = _hamilton_productivity(ctx, float(spread), tech, seeds)
+            est, lo, hi = ratio_ci(prod[1], prod[0])
+            effects[mode].append(est)
+            tag = "" if mode == "off" else "teaching_"
+            if tech is None:
+                note = "teaching off: team pay can only dilute incentives (1/n)"
+            else:
+                taught[float(spread)] = prod
+                note = (f"teach task on (τ = {tech['productivity']:g}, retention "
+                        f"{tech['retention']:g}): the able teach only where pay is shared")
+            checks.append(Check(
+                name=f"hamilton_{tag}team_pay_productivity_spread{spread:g}",
+                source="Hamilton, Nickerson & Owan (2003): +14 %",
+                expected=expectation("greater", 0.0, what="productivity, team / individual − 1"),
+                measured=est, ci_low=lo, ci_high=hi, tolerance=0.0, preset=ctx.preset,
+                note=note))
+    spreads = [float(x) for x in s["ability_spreads"]]
+    if teach is not None and len(spreads) > 1:
+        lo_s, hi_s = min(spreads), max(spreads)
+        rel = {sp: taught[sp][1] / taught[sp][0] - 1.0 for sp in (lo_s, hi_s)}
+        m, lo, hi = mean_ci(rel[hi_s] - rel[lo_s]).interval
         checks.append(Check(
-            name=f"hamilton_team_pay_productivity_spread{spread:g}",
-            source="Hamilton, Nickerson & Owan (2003): +14 %",
-            expected=expectation("greater", 0.0, what="productivity, team / individual − 1"),
-            measured=est, ci_low=lo, ci_high=hi, tolerance=0.0, preset=ctx.preset,
-            note="no knowledge-transfer or peer mechanism in the model: team pay can only "
-                 "dilute incentives (1/n)"))
-    ctx.extras["hamilton"] = {"spreads": list(s["ability_spreads"]), "effect": effects}
+            name="hamilton_teaching_gain_rises_with_ability_spread",
+            source="Hamilton, Nickerson & Owan (2003): more with more ability spread",
+            expected=expectation("greater", 0.0,
+                                 what=f"team / individual − 1 at spread {hi_s:g} minus at "
+                                      f"{lo_s:g}"),
+            measured=m, ci_low=lo, ci_high=hi, tolerance=0.0, preset=ctx.preset,
+            note="paired over seeds; the same runs as the spread checks (common seeds)"))
+    ctx.extras["hamilton"] = {"spreads": spreads, "effect": effects["off"],
+                              "effect_teaching": effects["teaching"]}
+    return checks
+
+
+def check_monitoring(ctx: Context) -> list[Check]:
+    """Knez & Simester (2001): a firm-wide pool with peer sanction in work groups.
+
+    Everyone shares one pool, an equal split of ``v·Q``; people work in groups of n and the
+    stated sanction technology (:mod:`sim.behavior.sanction`) is on or off. The derivation
+    e*(n) = v/(N·c)·(1 + κ·P(n)·(N − 1)) gives the group-size effect; that effect follows from
+    the stated observation technology (P(n) falls with n) and is an assumption, not a finding.
+    """
+    s = ctx.spec
+    seeds = replication_seeds(int(s["seed"]), int(s["seeds"]))
+    people, v, c = int(s["n_people"]), float(s["pool"]), float(s["cost"])
+    sanction = dict(s["sanction"])
+    plan = {"kind": "gain_sharing", "base": {"x": v}, "level": "firm", "equal_share": 1.0,
+            "contribution": {"x": 1.0}}
+    base = {**ctx.base(), "n_people": people, "team_size": people, "cost": [[c]],
+            "sigma": float(s["sigma"]), "baseline": float(s["baseline"]),
+            "prior": [float(s["prior"])], "plan": plan}
+    from sim.behavior.sanction import PeerSanction
+
+    tech = PeerSanction(**sanction)
+    checks = []
+    off = ctx.map(reduced_task, [("monitoring", {**base, "seed": seed}) for seed in seeds])
+    e_off = np.array([o["effort"].mean() for o in off])
+    learned: dict[int, np.ndarray] = {}
+    for group in [int(g) for g in s["group_sizes"]]:
+        on = ctx.map(reduced_task, [("monitoring", {**base, "seed": seed, "sanction": sanction,
+                                                     "work_group": group}) for seed in seeds])
+        e_on = np.array([o["effort"].mean() for o in on])
+        learned[group] = e_on
+        m, lo, hi = mean_ci(e_on - e_off).interval
+        checks.append(Check(
+            name=f"monitoring_sanction_raises_pool_effort_group{group}",
+            source="Knez & Simester (2001); Kandel & Lazear (1992)",
+            expected=expectation("greater", 0.0,
+                                 what=f"firm-wide pool of {people}: effort with peer sanction "
+                                      f"in groups of {group} − without"),
+            measured=m, ci_low=lo, ci_high=hi, tolerance=0.0, preset=ctx.preset,
+            note=f"paired seeds; sanction κ = {tech.strength:g}, span {tech.span}"))
+        target = v / (people * c) * (1.0 + tech.strength * float(tech.noticed(group))
+                                     * (people - 1))
+        tol = float(s["tolerance"]) * target
+        m, lo, hi = mean_ci(e_on).interval
+        checks.append(Check(
+            name=f"monitoring_group_size_effect_matches_derivation_group{group}",
+            source="issue 19: the stated sanction technology's derivation",
+            expected=expectation("equivalent", target, tol,
+                                 what=f"effort in groups of {group} (e* = v/(N·c)·(1 + κ·P(n)"
+                                      f"·(N − 1)) = {target:.4f})"),
+            measured=m, ci_low=lo, ci_high=hi, tolerance=tol, preset=ctx.preset,
+            note="the group-size effect is the technology's (P(n) falls with n): an assumption"))
+    sizes = sorted(learned)
+    if len(sizes) > 1:
+        m, lo, hi = mean_ci(learned[sizes[0]] - learned[sizes[-1]]).interval
+        checks.append(Check(
+            name="monitoring_effort_falls_with_group_size",
+            source="Knez & Simester (2001): monitoring works in small groups",
+            expected=expectation("greater", 0.0, what=f"effort in groups of {sizes[0]} − of "
+                                                      f"{sizes[-1]}"),
+            measured=m, ci_low=lo, ci_high=hi, tolerance=0.0, preset=ctx.preset,
+            note="follows from the stated observation technology, not found: see "
+                 "docs/validation.md"))
+    ctx.extras["monitoring"] = {"groups": sizes, "effort": [float(learned[g].mean())
+                                                            for g in sizes],
+                                "without": float(e_off.mean())}
     return checks
 
 
@@ -221,6 +335,6 @@ def check_not_built(ctx: Context) -> list[Check]:
 #: Reduced-environment checks by ``validation.check``.
 REDUCED: dict[str, Callable[[Context], list[Check]]] = {
     "len": check_len, "forcing": check_forcing, "hamilton": check_hamilton,
-    "not_built": check_not_built,
+    "monitoring": check_monitoring, "not_built": check_not_built,
 }
 
