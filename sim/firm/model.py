@@ -235,7 +235,8 @@ class Firm(mesa.Model):
         refs = self.people.reference_pay(paid.pay, cand, deltas, paid.ar_marginal)
         roles = self.payroll.plan_of_role
         features = [paid.next_features.get(roles[r][0]) if roles[r] else None for r in range(4)]
-        self.people.learn(acts, cand, paid.pay, paid.effort, paid.discount, refs, features)
+        self.people.learn(acts, cand, paid.pay, paid.effort, paid.discount, refs, features,
+                          paid.peer, self.payroll.work_group)
         self.people.learn_timing(acts, paid.timing_now, paid.timing_next)
 
     def _rollout(self, t: int) -> None:

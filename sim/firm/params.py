@@ -441,6 +441,8 @@ class BehaviorParams:
     ratchet_discount: float
     time_discount: float
     frozen: frozenset[str]
+    sanction_strength: float = 0.0
+    sanction_span: int = 1
 
     @classmethod
     def from_config(cls, node: Any) -> BehaviorParams:
@@ -454,9 +456,13 @@ class BehaviorParams:
                 x not in ROLES for x in frozen):
             raise ParamError(f"behavior.frozen: must be a list of roles from "
                              f"{', '.join(ROLES)}, got {frozen!r}")
+        sanction = r.sub("sanction")
+        strength, span = sanction.number("strength", 0.0), sanction.integer("span", 1)
+        sanction.done()
         out = cls(learner=learner, grid_step=r.number("grid_step", 0.0, 1.0, low_open=True),
                   ratchet_discount=r.share("ratchet_discount"),
-                  time_discount=r.share("time_discount"), frozen=frozenset(map(str, frozen)))
+                  time_discount=r.share("time_discount"), frozen=frozenset(map(str, frozen)),
+                  sanction_strength=strength, sanction_span=span)
         r.done()
         return out
 

@@ -220,6 +220,9 @@ class Paid:
             under each effort candidate.
         kpi_savings: Operating cost saved by own-KPI output this month (``firm.kpi_value``);
             ``None`` when KPI is not valued.
+        peer: Change in the total pay of the others who share one's pools, per effort
+            candidate ``(N, M)`` (what a peer sanction is levied on); ``None`` when the
+            sanction is off.
     """
 
     pay: np.ndarray
@@ -230,6 +233,7 @@ class Paid:
     ar_marginal: np.ndarray
     next_features: dict[str, tuple[np.ndarray, ...]]
     kpi_savings: float | None = None
+    peer: np.ndarray | None = None
 
 
 class Payroll:
@@ -248,6 +252,9 @@ class Payroll:
         self.pool_log: dict[str, list[np.ndarray]] = {}
         self.pool_log_start: dict[str, int] = {}  # month of each log's first entry
         self.unit_log: list[dict[str, float | str]] = []  # units' yearly scorecards (S9)
+        #: Work-group size per seat when a peer sanction is on (issue 19), else ``None``.
+        self.work_group = (units.work_groups(org, lines, p) if p.behavior.sanction_strength > 0
+                           else None)
         self.switch(scheme_cfg)
 
     def switch(self, scheme_cfg: Mapping[str, Any]) -> None:
@@ -381,6 +388,7 @@ class Payroll:
         marginal = np.zeros(org.n)
         t_next = np.zeros((org.n, gt))
         next_features: dict[str, tuple[np.ndarray, ...]] = {}
+        peer = None if self.work_group is None else np.zeros((org.n, m))
         sales = org.idx[SALES]
         for name, plan in self.all_plans().items():
             members, g = groups[name]
@@ -399,6 +407,9 @@ class Payroll:
             # Counterfactual pay is needed for members only, and for discount, timing and the
             # probe for member ARs only.
             c = self._counterfactual(plan, ev, cand["effort"], before, g, everyone, ratchet=True)
+            if peer is not None and plan.budget_balanced:  # only a pool moves others' pay
+                peer[everyone] += plan.peer_counterfactual(ev, cand["effort"], before,
+                                                           g)[everyone]
             c_d = self._counterfactual(plan, ev, cand["discount"], before, g, ars)
             c_t = self._counterfactual(plan, ev, cand["timing"], before, g, ars)
             c_p = (self._counterfactual(plan, ev, cand["probe"], before, g, ars)
@@ -424,7 +435,7 @@ class Payroll:
             t_next[ars] += c_n
         return Paid(pay=pay, effort=cf, discount=cfd, timing_now=t_now, timing_next=t_next,
                     ar_marginal=marginal[sales], next_features=next_features,
-                    kpi_savings=self._kpi_savings(realised["booking"]["kpi"]))
+                    kpi_savings=self._kpi_savings(realised["booking"]["kpi"]), peer=peer)
 
     def _kpi_savings(self, kpi: np.ndarray) -> float | None:
         """Operating cost the month's own-KPI output saved (``None``: KPI is not valued)."""

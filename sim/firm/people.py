@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from sim.behavior import Learner, LearnerParams, Preferences
+from sim.behavior.sanction import PeerSanction
 from sim.behavior.state import StateSpace
 from sim.effort import EffortSpace, job_description_prior
 from sim.firm.counterfactual import Deltas
@@ -120,6 +121,10 @@ class People:
         self.timing_learner = Learner(
             self.timing_space, self.params, np.ones((n_sales, 1)),
             n_states=sales_states.n_states, state_groups=sales_states.groups())
+        b = p.behavior
+        #: Peer sanction in work groups (issue 19), ``None`` when off.
+        self.sanction = (PeerSanction(b.sanction_strength, b.sanction_span)
+                         if b.sanction_strength > 0 else None)
         # Ablation switch: roles whose people never update (they keep the job description's
         # split and the starting discount), to separate one role's response from the others'.
         self.frozen = p.behavior.frozen
@@ -204,7 +209,8 @@ class People:
 
     def learn(self, acts: Actions, cand: list[np.ndarray], pay: np.ndarray, effort_pay: np.ndarray,
               discount_pay: np.ndarray, refs: list[np.ndarray],
-              next_features: list[tuple[np.ndarray, ...] | None]) -> None:
+              next_features: list[tuple[np.ndarray, ...] | None],
+              peer: np.ndarray | None = None, work_group: np.ndarray | None = None) -> None:
         """Every learner values every candidate by the utility it would have earned.
 
         Args:
@@ -216,6 +222,8 @@ class People:
             refs: Reference pay per role (:meth:`reference_pay`).
             next_features: Per role, the decision features after this month under each
                 candidate (``None`` for roles without states).
+            peer: Change in the others' pay per effort candidate ``(N, M)`` (peer sanction).
+            work_group: Work-group size per seat ``(N,)`` (peer sanction).
         """
         org = self.org
         for r in range(4):
@@ -225,6 +233,9 @@ class People:
             cp = effort_pay[rows, : k * g].reshape(rows.size, k, g)
             u = lr.utility(cand[r], cp, refs[r],
                            cost=lr.space.candidate_net_cost(acts.effort[r]))
+            if self.sanction is not None and peer is not None and work_group is not None:
+                u = u + self.sanction.utility(peer[rows, : k * g].reshape(rows.size, k, g),
+                                              work_group[rows])
             nxt = None
             feats = next_features[r]
             if feats is not None and self.stateful(r):

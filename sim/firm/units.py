@@ -373,6 +373,17 @@ def value_added(c: Credit, org: Org, help_: np.ndarray, help_c: np.ndarray,
     return va + kpi_money, va_c + kpi_money_c
 
 
+def work_groups(org: Org, lines: Lines, p: Params) -> np.ndarray:
+    """Size of every seat's work group, who watches whom under a peer sanction (issue 19).
+
+    A work group is where people see each other work, whatever the pay: a triangle, an account
+    team of ARs, an SR line pool, the FR pool, a support function (the units of organisations,
+    with every triangle a group of its own).
+    """
+    u = organisations(org, p, sr_groups(org, org.idx[RND], lines), org.n_triangles > 0)
+    return np.bincount(u.unit, minlength=u.n)[u.unit]
+
+
 class UnitBook:
     """The unit maps the plans in force need, their year-to-date results and yearly scorecards.
 
