@@ -28,7 +28,9 @@ Checks (DOMAIN M1, M2, M3; issue 2 §5):
    τ × the ability gap (``sim.teaching``, knowledge kept for the period only): under an equal
    split of v·Q in teams of n, person i teaches τ·v·Gᵢ/(n·c) (Gᵢ the mean gap to the teammates
    below), within 2 %; under a piece rate on own output nobody teaches (the logit's mean of
-   −c·g²/2 on the grid, within 10 %); output effort v/(n·c) and β/c as in 1–2.
+   −c·g²/2 on the grid, within 10 %); output effort v/(n·c) and β/c as in 1–2; with the peer
+   sanction of 7 as well, both tasks' targets scaled by 1 + κ·P(n)·(n − 1) (teaching earns the
+   approval of the teammates it enriches).
 7. ``sanction`` (issue 19, Kandel & Lazear; Knez & Simester) — peer sanction κ·P(n)·Δ(others'
    pay) (``sim.behavior.sanction``): an equal split of v·Q among a pool of N with work groups
    of n gives effort v/(N·c)·(1 + κ·P(n)·(N − 1)) within 2 %, for team pools (N = n) and a
@@ -382,6 +384,9 @@ def logit_mean_at_zero(c: float, st: TheorySettings) -> float:
     return float((g * w).sum() / w.sum())
 
 
+#: The sanction checks' technology (issue 19): κ = 0.5, each member watches one peer.
+SANCTION = PeerSanction(strength=0.5, span=1)
+
 #: The teaching check's team (issue 19): three people of ability 1 ∓ 0.5, τ = 1, knowledge kept
 #: for the period only (retention 0), so that the gaps stay the innate ones.
 TEACH_TEAM, TEACH_SPREAD, TEACH_TAU, TEACH_COST = 3, 0.5, 1.0, 1.0
@@ -396,18 +401,24 @@ def check_teaching(st: TheorySettings) -> list[CheckResult]:
     space = st.space(["output", "teach"], [[c, 0.0], [0.0, c]])
     gap = np.maximum(ability[:, None] - ability[None, :], 0.0).sum(axis=1) / (n - 1)
     zero = logit_mean_at_zero(c, st)
-    arms = {"team": pool_plan(v, 1.0),
-            "piece rate": build_plan({"kind": "commission", "measure": "output", "rate": v})}
+    team = pool_plan(v, 1.0)
+    # With the peer sanction too, teaching also earns the approval of the teammates it enriches:
+    # both tasks' incentive is scaled by 1 + κ·P(n)·(n − 1).
+    lift = 1.0 + SANCTION.strength * float(SANCTION.noticed(n)) * (n - 1)
+    arms = {"team": (team, 1.0 / n, {}),
+            "team + sanction": (team, lift / n, {"sanction": SANCTION}),
+            "piece rate": (build_plan({"kind": "commission", "measure": "output", "rate": v}),
+                           1.0, {})}
     out = []
-    for arm, plan in arms.items():
+    for arm, (plan, share, extra) in arms.items():
         e = learn_seeds(st, f"teaching {arm}", plan, space, n_people=n * teams, team_size=n,
-                        baseline=np.tile(ability, teams), by_person=True, teaching=teaching)
+                        baseline=np.tile(ability, teams), by_person=True, teaching=teaching,
+                        **extra)
         e = e.reshape(e.shape[0], teams, n, 2).mean(axis=1)  # (seeds, rank, task)
-        share = 1.0 / n if arm == "team" else 1.0
         out.append(_point("teaching", f"{arm} n={n}", "output effort", share * v / c,
                           e[:, :, 0].mean(axis=1), 0.02))
         for rank in range(n):
-            target = tau * v * gap[rank] / (n * c) if arm == "team" else 0.0
+            target = tau * v * gap[rank] * share / c if arm != "piece rate" else 0.0
             point = f"{arm} ability={ability[rank]:g}"
             if target > 0:
                 out.append(_point("teaching", point, "teach effort", target, e[:, rank, 1],
@@ -416,10 +427,6 @@ def check_teaching(st: TheorySettings) -> list[CheckResult]:
                 out.append(_point("teaching", point, "teach effort", zero, e[:, rank, 1],
                                   0.10))
     return out
-
-
-#: The sanction check's technology (issue 19): κ = 0.5, each member watches one peer.
-SANCTION = PeerSanction(strength=0.5, span=1)
 
 
 def check_sanction(st: TheorySettings) -> list[CheckResult]:
