@@ -5,12 +5,15 @@ half-width. Each row switches the peer sanction on (``behavior.sanction.strength
 in the reduced environment, committed before this script first ran) against off, with everything
 else equal, under gain_sharing and under commission, in the silo and the iron-triangle firm.
 The ablation of the mechanism is the switch itself; the ablation of its channel is commission in
-the silo, where nobody's action moves anybody else's pay, so on and off must be the same run
-(the script says whether they are identical). The last rows are the difference in differences:
-how much the sanction moves gain_sharing − commission.
+the silo, where no plan is pooled (the sanction is levied on the pay of one's pool), so on and
+off must be the same run
+(the script says whether they are identical). A further ablation, own KPI of no value
+(``firm.kpi_value`` 0), tests why the sanction moves SR/FR effort off help: the pool is funded on
+profit, and a peer sanction makes everyone weigh what their effort does to the pool. The last
+rows are the difference in differences: how much the sanction moves gain_sharing − commission.
 
 Usage: ``python experiments/team_upside.py [--seeds 20] [--jobs 2] [--strength 0.5]`` (about
-4 minutes on 2 cores at 20 seeds).
+6 minutes on 2 cores at 20 seeds).
 """
 
 from __future__ import annotations
@@ -23,9 +26,14 @@ import numpy as np
 
 from sim.stats import mean_ci
 
+NO_KPI_VALUE = ("firm.kpi_value.rnd=0", "firm.kpi_value.supply_chain=0",
+                "firm.kpi_value.support=0")
 SCHEMES = ("gain_sharing", "commission")
 ORGS = ("silo", "iron_triangle")
-METRICS = ("help_effort_sr_fr", "collaboration_index", "total_effort", "win_rate", "revenue",
+TASKS = {"rnd": ("own_kpi", "support", "knowledge"),
+         "supply_chain": ("own_kpi", "delivery", "bid_support")}
+METRICS = ("help_effort_sr_fr", "collaboration_index", "total_effort", "ar_volume_share",
+           "avg_discount", "win_rate", "revenue",
            "strategic_mix", "operating_profit", "comp_cost", "pay_gini")
 
 
@@ -42,7 +50,12 @@ def one(args: tuple[tuple[str, ...], int]) -> dict[str, float]:
 
     overrides, seed = args
     r = run(load_config([*overrides, f"seed={seed}"]))
-    return {k: float(r.metrics.get(k, 0.0)) for k in METRICS}
+    m = {k: float(r.metrics.get(k, 0.0)) for k in METRICS}
+    for role, tasks in TASKS.items():
+        rows = [p for p in r.people if p["role"] == role]
+        for t in tasks:
+            m[f"{role}.{t}"] = float(np.mean([p[f"effort_{t}"] for p in rows]))
+    return m
 
 
 def main() -> None:
@@ -52,9 +65,16 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1900)
     ap.add_argument("--strength", type=float, default=0.5)
+    ap.add_argument("--ablation-only", action="store_true",
+                    help="only the ablation rows (own KPI of no value)")
     args = ap.parse_args()
     seeds = [args.seed + k for k in range(args.seeds)]
-    arms = [arm(s, o, x) for s in SCHEMES for o in ORGS for x in (args.strength, 0.0)]
+    keys = [*METRICS, *(f"{r}.{t}" for r, ts in TASKS.items() for t in ts)]
+    arms = [] if args.ablation_only else [arm(s, o, x) for s in SCHEMES for o in ORGS
+                                          for x in (args.strength, 0.0)]
+    ablated = [(*arm("gain_sharing", o, x), *NO_KPI_VALUE) for o in ORGS
+               for x in (args.strength, 0.0)]
+    arms += ablated
     tasks = [(a, s) for a in arms for s in seeds]
     with ProcessPoolExecutor(args.jobs) as pool:
         out = dict(zip(tasks, pool.map(one, tasks, chunksize=4), strict=True))
@@ -63,15 +83,26 @@ def main() -> None:
         return np.array([out[(a, s)][key] - out[(b, s)][key] for s in seeds])
 
     for org in ORGS:
+        on = (*arm("gain_sharing", org, args.strength), *NO_KPI_VALUE)
+        off = (*arm("gain_sharing", org, 0.0), *NO_KPI_VALUE)
+        print(f"\nablation, own KPI of no value (firm.kpi_value 0): sanction on − off, "
+              f"gain_sharing, {org}   ({args.seeds} seeds)")
+        for key in keys:
+            ci = mean_ci(diff(on, off, key))
+            lvl = np.mean([out[(off, s)][key] for s in seeds])
+            print(f"  {key:26s} {ci.mean:+10.4g} ± {ci.half:.3g}   (off {lvl:.4g})")
+    if args.ablation_only:
+        return
+    for org in ORGS:
         for scheme in SCHEMES:
             on, off = arm(scheme, org, args.strength), arm(scheme, org, 0.0)
             same = all(out[(on, s)] == out[(off, s)] for s in seeds)
             print(f"\nsanction on − off: {scheme}, {org}   ({args.seeds} seeds"
                   f"{'; identical runs' if same else ''})")
-            for key in METRICS:
+            for key in keys:
                 ci = mean_ci(diff(on, off, key))
                 lvl = np.mean([out[(off, s)][key] for s in seeds])
-                print(f"  {key:22s} {ci.mean:+10.4g} ± {ci.half:.3g}   (off {lvl:.4g})")
+                print(f"  {key:26s} {ci.mean:+10.4g} ± {ci.half:.3g}   (off {lvl:.4g})")
         print(f"\ngain_sharing − commission with the sanction − without: {org}")
         g_on, g_off = arm("gain_sharing", org, args.strength), arm("gain_sharing", org, 0.0)
         c_on, c_off = arm("commission", org, args.strength), arm("commission", org, 0.0)

@@ -41,8 +41,8 @@ class LearnedPolicy:
         pay_mean: Mean realised pay per person over the window, ``(N,)``.
         pay_var: Variance of realised pay per person over the window, ``(N,)`` (what a
             risk-averse person's certainty equivalent is measured from).
-        output_mean: Mean realised output per person over the window, summed over tasks,
-            ``(N,)``.
+        output_mean: Mean realised output per person over the window, summed over the tasks
+            that have a measure (not the teaching task), ``(N,)``.
     """
 
     effort: np.ndarray
@@ -87,7 +87,7 @@ class ReducedModel(mesa.Model):
             leaves every run as before.
         work_group: Size of the work groups people observe each other in (consecutive people;
             default: the team). A firm-wide pool has ``team_size = n_people`` and smaller work
-            groups.
+            groups; a work group should lie inside one pool (only its size is read).
         teaching: Knowledge transfer (:mod:`sim.teaching`); its task must be one of the
             space's tasks and has no measure of its own. ``None`` (off) leaves every run as
             before.
@@ -144,6 +144,8 @@ class ReducedModel(mesa.Model):
             if teaching.task not in space.tasks:
                 raise ValueError(f"teaching.task: {teaching.task!r} is not one of {space.tasks}")
             self._teach = space.tasks.index(teaching.task)
+            if n_people % team_size:
+                raise ValueError(f"teaching: teams of {team_size} must divide {n_people} people")
         self.knowledge = np.zeros(n_people)
         self._out = [k for k in range(space.n_tasks) if k != self._teach]
 
@@ -192,7 +194,8 @@ class ReducedModel(mesa.Model):
         cand_pay = cand_pay.reshape(n, k, g)
         sanction: np.ndarray | float = 0.0
         if self.sanction is not None:
-            peers = plan.peer_counterfactual(measures, cand_measures, self.state, self.groups)
+            peers = plan.peer_counterfactual(measures, cand_measures, self.state, self.groups,
+                                             rest)
             sanction = self.sanction.utility(peers.reshape(n, k, g), self.group_size)
         future = plan.next_period_value(measures, cand_measures, self.state, self.groups,
                                         self.ratchet_discount).reshape(n, k, g)
@@ -201,7 +204,9 @@ class ReducedModel(mesa.Model):
             after = self.states.index(*plan.next_features(self.state, cand_measures))
             after = after.reshape(n, k, g)
         self.last_pay, self.state = plan.pay(measures, self.state, self.groups)
-        utility = learner.utility(cand, cand_pay) + future + sanction
+        utility = learner.utility(cand, cand_pay) + future
+        if self.sanction is not None:
+            utility = utility + sanction
         learner.update(utility, chosen, pay=cand_pay, state=here, next_state=after)
         self.decision_state = self.states.index(*plan.decision_features(self.state))
 

@@ -405,10 +405,12 @@ def check_teaching(st: TheorySettings) -> list[CheckResult]:
     # With the peer sanction too, teaching also earns the approval of the teammates it enriches:
     # both tasks' incentive is scaled by 1 + κ·P(n)·(n − 1).
     lift = 1.0 + SANCTION.strength * float(SANCTION.noticed(n)) * (n - 1)
-    arms = {"team": (team, 1.0 / n, {}),
-            "team + sanction": (team, lift / n, {"sanction": SANCTION}),
-            "piece rate": (build_plan({"kind": "commission", "measure": "output", "rate": v}),
-                           1.0, {})}
+    arms: dict[str, tuple[Plan, float, dict[str, Any]]] = {
+        "team": (team, 1.0 / n, {}),
+        "team + sanction": (team, lift / n, {"sanction": SANCTION}),
+        "piece rate": (build_plan({"kind": "commission", "measure": "output", "rate": v}),
+                       1.0, {}),
+    }
     out = []
     for arm, (plan, share, extra) in arms.items():
         e = learn_seeds(st, f"teaching {arm}", plan, space, n_people=n * teams, team_size=n,

@@ -86,6 +86,8 @@ def test_calibration_detects_a_mis_set_salary():
         (["scheme.plans.sales_commission.rate=inf"], "rate: must be finite"),
         (["behavior.frozen=[sales,boss]"], "behavior.frozen: must be a list of roles"),
         (["behavior.frozen=3"], "behavior.frozen: must be a list of roles"),
+        (["behavior.sanction.strength=-1"], "behavior.sanction.strength: must be a finite"),
+        (["behavior.sanction.span=0"], "behavior.sanction.span: must be an integer ≥ 1"),
         (["firm.rate_raise.enabled=maybe"], "firm.rate_raise.enabled: must be true or false"),
         (["firm.rate_raise.step=0"], "firm.rate_raise.step: must be a finite number > 0"),
         (["firm.rate_raise.trigger=1.5"], "firm.rate_raise.trigger: must be a number in (0, 1]"),

@@ -161,3 +161,27 @@ def test_same_seed_same_bytes_different_seed_different(kind):
 def test_learner_params_are_checked():
     with pytest.raises(ValueError, match=r"behavior\.recency"):
         LearnerParams(precision=1.0, recency=1.5)
+
+
+def test_below_delta_one_the_pay_level_holds_people_where_they_started() -> None:
+    """EWA with δ < 1 is not invariant to the pay level; with δ = 1 it is (issue 19, point 5).
+
+    The played level gains (1 − δ) × its whole utility over the others each period, so a
+    large fixed part of pay (a salary) keeps people near their start. docs/sensitivity.md.
+    """
+    from sim.theory import learn
+
+    plan = build_plan({"kind": "commission", "measure": "output", "rate": 0.5})
+    space = EffortSpace(("output",), 2.5, 0.005, np.array([[1.0]]))
+
+    def learned(delta: float, baseline: float) -> float:
+        lp = LearnerParams(precision=20.0, recency=0.9, experience_decay=0.9,
+                           foregone_weight=delta, initial_experience=3.0, prior_precision=5.0)
+        return float(learn(plan, space, lp, n_people=20, sigma=0.2, baseline=baseline,
+                           prior=[0.1], periods=400, seed=1).effort[0])
+
+    assert learned(1.0, 1.0) == pytest.approx(learned(1.0, 50.0), abs=1e-9)
+    assert learned(1.0, 50.0) == pytest.approx(0.5, abs=0.02)
+    low, high = learned(0.5, 1.0), learned(0.5, 50.0)
+    assert low == pytest.approx(0.5, abs=0.05)  # near the target when pay is small
+    assert high < 0.2  # near the start (0.1) when pay has a large level

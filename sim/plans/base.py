@@ -322,7 +322,7 @@ class Plan(ABC):
 
     def peer_counterfactual(
         self, measures: Measures, candidates: Measures, state: PeriodState,
-        groups: Groups | None = None,
+        groups: Groups | None = None, rest: Measures | None = None,
     ) -> np.ndarray:
         """How each candidate changes the total pay of everyone else who shares one's pool.
 
@@ -335,6 +335,8 @@ class Plan(ABC):
             candidates: Each person's candidate measures this month, ``(N, M)`` each.
             state: The state before this month.
             groups: Pool membership.
+            rest: Teammates' moved results, as in :meth:`counterfactual` (what teaching gives
+                them is part of the others' pay).
 
         Returns:
             Change in the others' total pay ``(N, M)`` against the realised month.

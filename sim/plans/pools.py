@@ -189,7 +189,10 @@ class PoolPlan(Plan):
             groups: Pool membership.
             rest: Per measure, the change ``(N, M)`` a candidate makes to the sum over the
                 others of one's unit (teaching); it moves the pool's base and the unit's
-                contribution total. ``None``: others stay as in ``cum``.
+                contribution total (as given: the caller passes members' results only, each
+                ≥ 0). ``None``: others stay as in ``cum``. Only a proportional split with
+                fixed unit scores can take it (a rank needs each teammate's value, not their
+                sum).
             with_pool: Also return each candidate's pool to date.
 
         Returns:
@@ -198,6 +201,9 @@ class PoolPlan(Plan):
         """
         if groups is None:
             raise PlanError(f"{self.kind}: needs pool membership (groups)")
+        if rest is not None and (self.split == "rank" or groups.slopes):
+            raise PlanError(f"{self.kind}: teammates' moved results (teaching) need "
+                            "split=proportional and unit scores that candidates do not move")
         groups = nested(groups)
         members = groups.active if self.leavers == "forfeit" else np.ones_like(groups.active)
         live = members.astype(float)
@@ -264,7 +270,7 @@ class PoolPlan(Plan):
 
     def peer_counterfactual(
         self, measures: Measures, candidates: Measures, state: PeriodState,
-        groups: Groups | None = None,
+        groups: Groups | None = None, rest: Measures | None = None,
     ) -> np.ndarray:
         """The others' total pay moves by the pool's change less one's own (payouts sum to it).
 
@@ -275,7 +281,7 @@ class PoolPlan(Plan):
         cum = {m: state.cum[m] + measures[m] for m in self.measures}
         cand = {m: state.cum[m][:, None] + candidates[m] for m in self.measures}
         now = {m: cum[m][:, None] for m in self.measures}
-        pay_c, pool_c = self._split(cum, cand, frac, groups, with_pool=True)
+        pay_c, pool_c = self._split(cum, cand, frac, groups, rest, with_pool=True)
         pay, pool = self._split(cum, now, frac, groups, with_pool=True)
         return (pool_c - pool) - (pay_c - pay)
 

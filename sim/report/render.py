@@ -39,6 +39,15 @@ MECHANISMS = (
      "shared pay off and additive fit: gone; shared pay back on restores a clear part"),
 )
 
+#: What holds across the learning rule's foregone-payoff weight δ (issue 19, docs/sensitivity.md).
+LEARNING_RULE_LIMITATION = (
+    "Scheme effects on collaboration, help and product mix hold when people weigh forgone "
+    "alternatives like played ones (δ near 1, the default). Experiments put δ nearer 0.5 "
+    "(Camerer & Ho 1999); in the default firm at δ = 0.5 and 0.75 only two signs of "
+    "gain-sharing against commission hold, SR/FR help up (+0.008 and +0.023 against +0.51 at "
+    "δ = 1) and operating profit down, because with pay counted in levels a δ below 1 keeps "
+    "people near the job description's split (docs/sensitivity.md).")
+
 
 def _img(path: Path) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
@@ -127,9 +136,7 @@ def write_reports(sweep: Path, *, rows: list[dict[str, Any]], cfg: Mapping[str, 
            f"{len(assumptions)} parameters of this study are assumptions, not sourced values "
            "(docs/parameters.md lists each one). Behaviour is learned, not optimal: people are "
            "boundedly rational learners (docs/behavior.md). Period-end deal timing is not yet "
-           "calibrated to the field (issue 5). Collaboration effects of pooled pay hold when "
-           "people weigh forgone alternatives like played ones (δ near 1, the default); with "
-           "δ < 0.9 gain-sharing's lead on collaboration disappears (experiments/sensitivity).",
+           "calibrated to the field (issue 5). " + LEARNING_RULE_LIMITATION,
            "", "## Convergence", "",
            "Mean month-on-month drift of mean effort in the last year (below 0.03 = settled): "
            + md_text(", ".join(f"{short_name(p)} {_num(v)}" for p, v in drift.items())), "",
@@ -175,9 +182,7 @@ def write_reports(sweep: Path, *, rows: list[dict[str, Any]], cfg: Mapping[str, 
           f"<p>{len(assumptions)} parameters of this study are assumptions, not sourced values "
           "(docs/parameters.md lists each one). People are boundedly rational learners, not "
           "optimisers. Period-end deal timing is not yet calibrated to the field. "
-          "Collaboration effects of pooled pay hold when people weigh forgone alternatives like "
-          "played ones (δ near 1, the default); with δ &lt; 0.9 gain-sharing's lead on "
-          "collaboration disappears (experiments/sensitivity).</p>",
+          + e(LEARNING_RULE_LIMITATION) + "</p>",
           "<h2>Convergence</h2><p>Drift of mean effort in the last year (below 0.03 = settled): "
           + e(", ".join(f"{short_name(p)} {_num(v)}" for p, v in drift.items())) + "</p>",
           "<h2>Failures</h2><ul>"]
