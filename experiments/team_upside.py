@@ -82,27 +82,24 @@ def main() -> None:
     def diff(a: tuple[str, ...], b: tuple[str, ...], key: str) -> np.ndarray:
         return np.array([out[(a, s)][key] - out[(b, s)][key] for s in seeds])
 
-    for org in ORGS:
-        on = (*arm("gain_sharing", org, args.strength), *NO_KPI_VALUE)
-        off = (*arm("gain_sharing", org, 0.0), *NO_KPI_VALUE)
-        print(f"\nablation, own KPI of no value (firm.kpi_value 0): sanction on − off, "
-              f"gain_sharing, {org}   ({args.seeds} seeds)")
+    def block(title: str, on: tuple[str, ...], off: tuple[str, ...]) -> None:
+        same = all(out[(on, s)] == out[(off, s)] for s in seeds)
+        print(f"\n{title}   ({args.seeds} seeds{'; identical runs' if same else ''})")
         for key in keys:
             ci = mean_ci(diff(on, off, key))
             lvl = np.mean([out[(off, s)][key] for s in seeds])
             print(f"  {key:26s} {ci.mean:+10.4g} ± {ci.half:.3g}   (off {lvl:.4g})")
+
+    for org in ORGS:
+        block(f"ablation, own KPI of no value (firm.kpi_value 0): sanction on − off, "
+              f"gain_sharing, {org}", (*arm("gain_sharing", org, args.strength), *NO_KPI_VALUE),
+              (*arm("gain_sharing", org, 0.0), *NO_KPI_VALUE))
     if args.ablation_only:
         return
     for org in ORGS:
         for scheme in SCHEMES:
-            on, off = arm(scheme, org, args.strength), arm(scheme, org, 0.0)
-            same = all(out[(on, s)] == out[(off, s)] for s in seeds)
-            print(f"\nsanction on − off: {scheme}, {org}   ({args.seeds} seeds"
-                  f"{'; identical runs' if same else ''})")
-            for key in keys:
-                ci = mean_ci(diff(on, off, key))
-                lvl = np.mean([out[(off, s)][key] for s in seeds])
-                print(f"  {key:26s} {ci.mean:+10.4g} ± {ci.half:.3g}   (off {lvl:.4g})")
+            block(f"sanction on − off: {scheme}, {org}", arm(scheme, org, args.strength),
+                  arm(scheme, org, 0.0))
         print(f"\ngain_sharing − commission with the sanction − without: {org}")
         g_on, g_off = arm("gain_sharing", org, args.strength), arm("gain_sharing", org, 0.0)
         c_on, c_off = arm("commission", org, args.strength), arm("commission", org, 0.0)
