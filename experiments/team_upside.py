@@ -1,4 +1,4 @@
-"""docs/validation.md's team-pay upside table (issue 19): what the peer sanction does in the firm.
+"""docs/firm.md's peer-sanction table (issue 19): what the peer sanction does in the firm.
 
 Size s (60 months), paired seeds (common random numbers), mean paired difference ± 95 % t
 half-width. Each row switches the peer sanction on (``behavior.sanction.strength`` = κ, 0.5 as

@@ -24,13 +24,13 @@ Checks (DOMAIN M1, M2, M3; issue 2 §5):
 5. ``quota`` — lump sum B if x ≥ Q: learned effort within 5 % of the numerically optimal effort
    (or within the logit floor √(2/(π·λ·c)) where the optimum is ~0), away from ±10 % of the
    collapse quota; the collapse quota itself within 5 %.
-6. ``teaching`` (issue 19, Hamilton et al.) — a ``teach`` task that raises teammates' output by
-   τ × the ability gap (``sim.teaching``, knowledge kept for the period only): under an equal
-   split of v·Q in teams of n, person i teaches τ·v·Gᵢ/(n·c) (Gᵢ the mean gap to the teammates
-   below), within 2 %; under a piece rate on own output nobody teaches (the logit's mean of
-   −c·g²/2 on the grid, within 10 %); output effort v/(n·c) and β/c as in 1–2; with the peer
-   sanction of 7 as well, both tasks' targets scaled by 1 + κ·P(n)·(n − 1) (teaching earns the
-   approval of the teammates it enriches).
+6. ``teaching`` (issue 19, Hamilton et al.) — a ``teach`` task that raises each teammate's
+   output by τ × teaching × the ability gap / (n − 1) (``sim.teaching``, knowledge kept for the
+   period only): under an equal split of v·Q in teams of n, person i teaches τ·v·Gᵢ/(n·c) (Gᵢ
+   the mean over the n − 1 teammates of max(Aᵢ − Aⱼ, 0)), within 2 %; under a piece rate on own
+   output nobody teaches (the logit's mean of −c·g²/2 on the grid, within 10 %); output effort
+   v/(n·c) and β/c as in 1–2; with the peer sanction of 7 as well, both tasks' targets scaled by
+   1 + κ·P(n)·(n − 1) (teaching earns the approval of the teammates it enriches).
 7. ``sanction`` (issue 19, Kandel & Lazear; Knez & Simester) — peer sanction κ·P(n)·Δ(others'
    pay) (``sim.behavior.sanction``): an equal split of v·Q among a pool of N with work groups
    of n gives effort v/(N·c)·(1 + κ·P(n)·(N − 1)) within 2 %, for team pools (N = n) and a

@@ -43,10 +43,11 @@ MECHANISMS = (
 LEARNING_RULE_LIMITATION = (
     "Scheme effects on collaboration, help and product mix hold when people weigh forgone "
     "alternatives like played ones (δ near 1, the default). Experiments put δ nearer 0.5 "
-    "(Camerer & Ho 1999); in the default firm at δ = 0.5 and 0.75 only two signs of "
-    "gain-sharing against commission hold, SR/FR help up (+0.008 and +0.023 against +0.51 at "
-    "δ = 1) and operating profit down, because with pay counted in levels a δ below 1 keeps "
-    "people near the job description's split (docs/sensitivity.md).")
+    "(Camerer & Ho 1999); in the default firm only two differences of gain-sharing against "
+    "commission keep their sign and significance at both δ = 0.5 and 0.75, SR/FR help up "
+    "(+0.008 and +0.023 against +0.51 at δ = 1) and operating profit down, because with pay "
+    "counted in levels a δ below 1 keeps people near the job description's split "
+    "(docs/sensitivity.md).")
 
 
 def _img(path: Path) -> str:
