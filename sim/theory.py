@@ -190,12 +190,12 @@ class ReducedModel(mesa.Model):
         measures = self._measures(output)
         cand_out = base[:, :, None, None] + cand + eps[:, None, None, :]
         cand_measures = {m: v.reshape(n, k * g) for m, v in self._measures(cand_out).items()}
-        cand_pay = plan.counterfactual(measures, cand_measures, self.state, self.groups, rest)
-        cand_pay = cand_pay.reshape(n, k, g)
+        flat_pay = plan.counterfactual(measures, cand_measures, self.state, self.groups, rest)
+        cand_pay = flat_pay.reshape(n, k, g)
         sanction: np.ndarray | float = 0.0
         if self.sanction is not None:
             peers = plan.peer_counterfactual(measures, cand_measures, self.state, self.groups,
-                                             rest)
+                                             rest, own=flat_pay)
             sanction = self.sanction.utility(peers.reshape(n, k, g), self.group_size)
         future = plan.next_period_value(measures, cand_measures, self.state, self.groups,
                                         self.ratchet_discount).reshape(n, k, g)

@@ -161,6 +161,9 @@ def test_others_pay_equals_recomputing_everyones_pay(split: str, leavers: str,
     got = plan.peer_counterfactual(realised, cand, state, groups)
     np.testing.assert_allclose(got, _brute_peers(plan, realised, cand, state, groups),
                                atol=1e-9)
+    own = plan.counterfactual(realised, cand, state, groups)  # what payroll passes along
+    np.testing.assert_allclose(plan.peer_counterfactual(realised, cand, state, groups, own=own),
+                               got, atol=1e-12)
     assert np.abs(got).max() > 0.1  # not vacuous: candidates move the others' pay
 
 

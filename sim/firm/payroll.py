@@ -349,12 +349,14 @@ class Payroll:
 
     def _counterfactual(self, plan: Plan, ev: dict[str, np.ndarray],
                         cand: dict[str, np.ndarray], state: PeriodState, g: Groups,
-                        rows: np.ndarray, ratchet: bool = False) -> np.ndarray:
+                        rows: np.ndarray, ratchet: bool = False,
+                        peer: np.ndarray | None = None) -> np.ndarray:
         """Counterfactual pay of ``rows`` under their candidates, ``(len(rows), M)``.
 
         A plan that reads one's own measures alone is evaluated on those rows only (the bulk of
         the month's work otherwise); a pooled plan needs everyone's measures. ``ratchet`` adds
-        the value of the candidate's effect on next period's target.
+        the value of the candidate's effect on next period's target. With ``peer`` (the peer
+        sanction on), a pooled plan also adds to it what each candidate does to the others' pay.
         """
         groups: Groups | None = g
         if plan.scope == "individual":  # it reads only its own measures of these rows
@@ -362,6 +364,8 @@ class Payroll:
             cand = {k: cand[k][rows] for k in plan.measures}
             state, groups = state.rows(rows), None
         out = plan.counterfactual(ev, cand, state, groups)
+        if peer is not None and plan.budget_balanced:  # only a pool moves others' pay
+            peer[rows] += plan.peer_counterfactual(ev, cand, state, groups, own=out)[rows]
         if ratchet:
             out = out + plan.next_period_value(ev, cand, state, groups,
                                                self.p.behavior.ratchet_discount)
@@ -406,10 +410,8 @@ class Payroll:
             ars = np.flatnonzero(members & (org.role == SALES))
             # Counterfactual pay is needed for members only, and for discount, timing and the
             # probe for member ARs only.
-            c = self._counterfactual(plan, ev, cand["effort"], before, g, everyone, ratchet=True)
-            if peer is not None and plan.budget_balanced:  # only a pool moves others' pay
-                peer[everyone] += plan.peer_counterfactual(ev, cand["effort"], before,
-                                                           g)[everyone]
+            c = self._counterfactual(plan, ev, cand["effort"], before, g, everyone, ratchet=True,
+                                     peer=peer)
             c_d = self._counterfactual(plan, ev, cand["discount"], before, g, ars)
             c_t = self._counterfactual(plan, ev, cand["timing"], before, g, ars)
             c_p = (self._counterfactual(plan, ev, cand["probe"], before, g, ars)

@@ -323,6 +323,7 @@ class Plan(ABC):
     def peer_counterfactual(
         self, measures: Measures, candidates: Measures, state: PeriodState,
         groups: Groups | None = None, rest: Measures | None = None,
+        own: np.ndarray | None = None,
     ) -> np.ndarray:
         """How each candidate changes the total pay of everyone else who shares one's pool.
 
@@ -337,6 +338,7 @@ class Plan(ABC):
             groups: Pool membership.
             rest: Teammates' moved results, as in :meth:`counterfactual` (what teaching gives
                 them is part of the others' pay).
+            own: :meth:`counterfactual`'s result for these candidates, if already computed.
 
         Returns:
             Change in the others' total pay ``(N, M)`` against the realised month.

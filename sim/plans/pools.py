@@ -21,7 +21,6 @@ import functools
 from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 
@@ -176,10 +175,32 @@ class PoolPlan(Plan):
         fallback = heads[u] / np.where(heads_tot > 0, heads_tot, 1.0)
         return np.where(tot_c > 0, raw_c / np.where(tot_c > 0, tot_c, 1.0), fallback[:, None])
 
+    def _members(self, groups: Groups) -> np.ndarray:
+        """Who shares the pool: the active, or (``leavers: paid``) everyone."""
+        return groups.active if self.leavers == "forfeit" else np.ones_like(groups.active)
+
+    def _pool(self, cum: Measures, cand: Measures, frac: float, groups: Groups,
+              rest: Measures | None = None) -> np.ndarray:
+        """Each person's pool to date under each candidate ``(N, M)``.
+
+        The group total with one's own part replaced by the candidate's (and the teammates'
+        parts moved by ``rest``). Everyone's results fund the pool, leavers' included; only
+        members share it.
+        """
+        n_pools = int(groups.pool.max()) + 1
+        own = self.own_base(cum)
+        base_sum = _group_sum(own, groups.pool, n_pools)[groups.pool]
+        heads = np.bincount(groups.pool, weights=self._members(groups).astype(float),
+                            minlength=n_pools)[groups.pool]
+        others = (base_sum - own)[:, None]
+        if rest is not None:
+            others = others + self.own_base({m: rest.get(m, _ZERO) for m in self.measures})
+        return self.pool_from(others + self.own_base(cand), heads[:, None], frac)
+
     def _split(
         self, cum: Measures, cand: Measures, frac: float, groups: Groups | None,
-        rest: Measures | None = None, with_pool: bool = False,
-    ) -> Any:
+        rest: Measures | None = None,
+    ) -> np.ndarray:
         """Pay to date of each person for each of their candidate cumulative measures.
 
         Args:
@@ -193,11 +214,10 @@ class PoolPlan(Plan):
                 ≥ 0). ``None``: others stay as in ``cum``. Only a proportional split with
                 fixed unit scores can take it (a rank needs each teammate's value, not their
                 sum).
-            with_pool: Also return each candidate's pool to date.
 
         Returns:
             Pay to date ``(N, M)``; with ``cand`` equal to ``cum`` the column sums per pool equal
-            the pool. With ``with_pool``, ``(pay, pool)``, both ``(N, M)``.
+            the pool.
         """
         if groups is None:
             raise PlanError(f"{self.kind}: needs pool membership (groups)")
@@ -205,20 +225,10 @@ class PoolPlan(Plan):
             raise PlanError(f"{self.kind}: teammates' moved results (teaching) need "
                             "split=proportional and unit scores that candidates do not move")
         groups = nested(groups)
-        members = groups.active if self.leavers == "forfeit" else np.ones_like(groups.active)
+        members = self._members(groups)
         live = members.astype(float)
-        n_pools = int(groups.pool.max()) + 1
         n_units = groups.frontline.size
-        # Pool: group totals with one's own part replaced by the candidate's. Everyone's results
-        # fund the pool, leavers' included; only members share it.
-        own = self.own_base(cum)
-        own_c = self.own_base(cand)
-        base_sum = _group_sum(own, groups.pool, n_pools)[groups.pool]
-        heads_pool = np.bincount(groups.pool, weights=live, minlength=n_pools)[groups.pool]
-        others = (base_sum - own)[:, None]
-        if rest is not None:
-            others = others + self.own_base({m: rest.get(m, _ZERO) for m in self.measures})
-        pool = self.pool_from(others + own_c, heads_pool[:, None], frac)
+        pool = self._pool(cum, cand, frac, groups, rest)
         if groups.slopes:
             unit_pool = pool * self._moving_unit_shares(groups, members, cum, cand)
         else:
@@ -251,8 +261,7 @@ class PoolPlan(Plan):
             total = total + c_cand
             weight = np.where(total > 0, c_cand / np.where(total > 0, total, 1.0), 1.0 / n_u)
         share = self.equal_share / n_u + (1.0 - self.equal_share) * weight
-        pay = np.where(members[:, None], unit_pool * share, 0.0)
-        return (pay, pool) if with_pool else pay
+        return np.where(members[:, None], unit_pool * share, 0.0)
 
     def accrued(
         self, cum: Measures, frac: float, state: PeriodState, groups: Groups | None
@@ -266,24 +275,32 @@ class PoolPlan(Plan):
     ) -> np.ndarray:
         """Pool shares for each person's candidates, everyone else's measures as realised."""
         cum = {m: state.cum[m] + measures[m] for m in self.measures}
-        return self._split(cum, cand, frac, groups, rest)  # type: ignore[no-any-return]
+        return self._split(cum, cand, frac, groups, rest)
 
     def peer_counterfactual(
         self, measures: Measures, candidates: Measures, state: PeriodState,
         groups: Groups | None = None, rest: Measures | None = None,
+        own: np.ndarray | None = None,
     ) -> np.ndarray:
         """The others' total pay moves by the pool's change less one's own (payouts sum to it).
 
         Exact for every split: whatever the units and contributions, a pool pays out exactly
-        its pool, so the others of one's pool receive the pool less one's own payout.
+        its pool, so the others of one's pool receive the pool less one's own payout. ``own``
+        is :meth:`counterfactual`'s result for these candidates where the caller has it (the
+        split is then not computed twice).
         """
+        if groups is None:
+            raise PlanError(f"{self.kind}: needs pool membership (groups)")
         frac = (state.month + 1) / self.period
         cum = {m: state.cum[m] + measures[m] for m in self.measures}
         cand = {m: state.cum[m][:, None] + candidates[m] for m in self.measures}
-        now = {m: cum[m][:, None] for m in self.measures}
-        pay_c, pool_c = self._split(cum, cand, frac, groups, rest, with_pool=True)
-        pay, pool = self._split(cum, now, frac, groups, with_pool=True)
-        return (pool_c - pool) - (pay_c - pay)
+        if own is None:
+            own = self.counterfactual(measures, candidates, state, groups, rest)
+        realised = self.counterfactual(measures, {m: measures[m][:, None] for m in self.measures},
+                                       state, groups)
+        pools = self._pool(cum, cand, frac, groups, rest)
+        pool = self._pool(cum, {m: cum[m][:, None] for m in self.measures}, frac, groups)
+        return (pools - pool) - (own - realised)
 
     def pool_total(self, cum: Measures, frac: float, groups: Groups) -> np.ndarray:
         """The pool to date of every pool group, ``(P,)`` (for budget-balance checks)."""
