@@ -30,6 +30,7 @@ FORBIDDEN = {
                  "counterfactual")},
     "payroll": ("sim.firm.pipeline", "sim.firm.support", "sim.firm.market", "sim.firm.people"),
     "people": ("sim.plans",),
+    "skills": ("sim.plans", "sim.scheme", "sim.behavior"),
 }
 #: Imports a rule above lets through: params reads its values with the leaf value checks.
 ALLOWED = {"params": ("sim.firm.values",)}

@@ -32,7 +32,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim.firm import counterfactual, fulfilment, market, org, payroll, pipeline
+from sim.firm import counterfactual, fulfilment, market, org, payroll, pipeline, units
 from sim.firm.agents import make_agents
 from sim.firm.counterfactual import Deltas
 from sim.firm.fulfilment import Events
@@ -43,6 +43,7 @@ from sim.firm.people import Actions, People
 from sim.firm.pipeline import DealContext
 from sim.firm.record import Record
 from sim.firm.requirements import Requirements
+from sim.firm.skills import Skills
 from sim.rng import spawn_streams
 
 _MALLOC_TUNED = False
@@ -123,8 +124,11 @@ class Firm(mesa.Model):
         self.deals = Deals(capacity=max(1024, p.n_accounts))
         self.org = org.build(p.heads, p.org, self.lines)
         self.payroll = Payroll(cfg["scheme"], self.org, p, self.lines)
+        #: Own-KPI ability and knowledge transfer (``firm.teaching``), ``None`` when off.
+        skills = (Skills(self.org, units.work_group_ids(self.org, self.lines, p), p,
+                         streams["ability"]) if p.firm.teaching.enabled else None)
         self.people = People(self.org, p, [self.payroll.decision_space(r) for r in range(4)],
-                             self.rng)
+                             self.rng, skills)
         org.assign_accounts(self.accounts, p.heads["sales"], p.market.prospect_share,
                             streams["market"])
         self.workload = org.workload(self.accounts, self.lines, p)
@@ -205,7 +209,9 @@ class Firm(mesa.Model):
         """Phase 5's measures: the units' results and the month's attribution, then every measure.
 
         The units (:mod:`sim.firm.units`) see the month's credits, knowledge work and support
-        before payroll credits anyone, so that ``value_added`` reads this month's deals.
+        before payroll credits anyone, so that ``value_added`` reads this month's deals. With
+        ``firm.teaching`` on, the month's teaching (:mod:`sim.firm.skills`) sets the abilities
+        own-KPI output is made with.
         """
         p = self.params
         credit = self.payroll.units.observe(self.deals, self.accounts, ctx.open_, ctx.sr, ctx.fr,
@@ -215,7 +221,7 @@ class Firm(mesa.Model):
                                 self.payroll.crediting_events(),
                                 self.people.discount_space.grid.size,
                                 self.people.timing_space.grid.size, p, self.streams["shocks"],
-                                credit)
+                                credit, self.people.teach(eff))
 
     def decision_states(self) -> list[np.ndarray]:
         """Each seat's decision state under the plans in force, per role."""

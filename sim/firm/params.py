@@ -276,6 +276,30 @@ class RateRaise:
 
 
 @dataclass(frozen=True)
+class TeachingParams:
+    """Knowledge transfer (issue 19, ``firm.teaching``, :mod:`sim.firm.skills`): off unless on."""
+
+    enabled: bool = False
+    productivity: float = 0.5
+    retention: float = 0.75
+    ability_spread: float = 0.25
+    prior: float = 0.05
+
+    @classmethod
+    def from_config(cls, r: _Reader) -> TeachingParams:
+        """Read and check ``firm.teaching``."""
+        out = cls(enabled=r.boolean("enabled"), productivity=r.number("productivity", 0.0),
+                  retention=r.share("retention"), ability_spread=r.number("ability_spread", 0.0),
+                  prior=r.number("prior", 0.0))
+        r.done()
+        return out
+
+
+#: The task knowledge transfer adds to the roles with an own KPI (``firm.teaching``).
+TEACH = "teach"
+
+
+@dataclass(frozen=True)
 class FirmParams:
     """People, tasks, preferences, attrition and the knowledge stock (``configs/firm``)."""
 
@@ -287,6 +311,7 @@ class FirmParams:
     rate_raise: RateRaise
     kpi_productivity: dict[str, float]
     kpi_value: dict[str, float]
+    teaching: TeachingParams
     prior_level: float = _spec("share", low_open=True)
     cost: float = _spec("number", 0.0, low_open=True)
     substitution: float = _spec("share")
@@ -321,6 +346,7 @@ class FirmParams:
             return tuple(str(t) for t in value)
 
         tasks = r.per_role("tasks", tasks_of)
+        teaching = TeachingParams.from_config(r.sub("teaching"))
 
         def per_task(name: str, low_open_sum: bool) -> dict[str, dict[str, float]]:
             def read(parent: _Reader, role: str) -> dict[str, float]:
@@ -335,6 +361,11 @@ class FirmParams:
                 return out
             return r.per_role(name, read)
 
+        prior = per_task("prior", True)
+        for role in ROLES[1:] if teaching.enabled else ():  # roles with an own KPI teach
+            tasks[role] = (*tasks[role], TEACH)
+            prior[role] = {**prior[role], TEACH: teaching.prior}
+
         rr = r.sub("rate_raise")
         raise_ = RateRaise(enabled=rr.boolean("enabled"), trigger=rr.share("trigger", True),
                            step=rr.number("step", 0.0, low_open=True))
@@ -347,9 +378,9 @@ class FirmParams:
         out = cls(**_read_fields(cls, r),
                   share=r.per_role("share", lambda p, role: p.number(role, 0.0)),
                   n={role: r.optional_integer(f"n_{role}", 1) for role in ROLES}, tasks=tasks,
-                  prior=per_task("prior", True), intrinsic=per_task("intrinsic", False),
+                  prior=prior, intrinsic=per_task("intrinsic", False),
                   rate_raise=raise_, kpi_productivity=kpi["kpi_productivity"],
-                  kpi_value=kpi["kpi_value"])
+                  kpi_value=kpi["kpi_value"], teaching=teaching)
         if out.quit_base + out.quit_slope > 1:
             raise ParamError(f"firm.quit_slope: quit_base + quit_slope is the monthly quit "
                              f"probability at zero pay and must be ≤ 1, got "

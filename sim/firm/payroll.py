@@ -27,7 +27,8 @@ from sim.firm.counterfactual import Deltas
 from sim.firm.fulfilment import Credited, Events
 from sim.firm.ledger import Lines
 from sim.firm.org import Org
-from sim.firm.params import HELP_TASKS, MEASURES, RND, ROLES, SALES, SUPPLY, Params
+from sim.firm.params import HELP_TASKS, MEASURES, RND, ROLES, SALES, SUPPLY, TEACH, Params
+from sim.firm.skills import Taught
 from sim.plans import GainSharing, Groups, PeriodState, Plan, build_plan
 from sim.scheme import Scheme, build_scheme
 
@@ -63,6 +64,11 @@ class Measured:
         n_effort: M, the effort candidates per seat.
         n_discount: Discount levels an AR can choose.
         n_timing: Timing actions an AR can choose.
+        rest: With ``firm.teaching`` on, per measure, the change ``(N, M)`` each effort
+            candidate makes to the sum of that measure over one's teammates (what one's
+            teaching gives them: ``kpi``, and its money value in ``profit`` and
+            ``value_added``); ``None`` when off.
+        teammates: Teaching group of every seat ``(N,)`` (−1 for ARs) with ``rest``.
     """
 
     realised: dict[str, dict[str, np.ndarray]]
@@ -70,16 +76,19 @@ class Measured:
     n_effort: int
     n_discount: int
     n_timing: int
+    rest: dict[str, np.ndarray] | None = None
+    teammates: np.ndarray | None = None
 
 
 def measures(eff: list[np.ndarray], cand: list[np.ndarray], events: Events, deltas: Deltas,
              new_accounts: np.ndarray, org: Org, used: set[str], n_discount: int, n_timing: int,
-             p: Params, rng: np.random.Generator, credit: units.Credit | None = None
-             ) -> Measured:
+             p: Params, rng: np.random.Generator, credit: units.Credit | None = None,
+             taught: Taught | None = None) -> Measured:
     """Realised and candidate measures per crediting event, over all people.
 
-    KPI output is own-KPI effort times productivity plus a shock drawn from ``rng`` (the same
-    shock under every candidate); ``help`` is effort on the role's helping tasks. With
+    KPI output is own-KPI effort times productivity (times one's ability with ``taught``,
+    :mod:`sim.firm.skills`) plus a shock drawn from ``rng`` (the same shock under every
+    candidate); ``help`` is effort on the role's helping tasks. With
     ``firm.kpi_value`` the KPI's money value is operating cost saved, credited to its maker's
     ``profit``; ``value_added`` (money) needs the month's attribution ``credit``
     (:mod:`sim.firm.units`), else it is 0.
@@ -92,6 +101,7 @@ def measures(eff: list[np.ndarray], cand: list[np.ndarray], events: Events, delt
     m = max(c.shape[1] * c.shape[2] for c in cand)
     kpi_c = np.repeat(kpi[:, None], m, axis=1)
     help_c = np.zeros((n, m))
+    taught_kpi = None if taught is None else np.zeros((n, m))
     for r in range(4):
         rows = org.idx[r]
         tasks = fp.tasks[ROLES[r]]
@@ -104,15 +114,26 @@ def measures(eff: list[np.ndarray], cand: list[np.ndarray], events: Events, delt
         help_c[rows, kg:] = help_[rows][:, None]
         if r != SALES:
             prod = fp.kpi_productivity[ROLES[r]]
+            if taught is not None:  # own ability; a teaching candidate moves the teammates'
+                ti = tasks.index(TEACH)
+                moved = flat[..., ti] - eff[r][:, ti][:, None]
+                assert taught_kpi is not None
+                taught_kpi[rows, :kg] = taught.reach[rows][:, None] * moved
+                prod = prod * taught.ability[rows]
             own = tasks.index("own_kpi")
             kpi[rows] = np.maximum(prod * eff[r][:, own] + noise[rows], 0.0)
-            kc = np.maximum(prod * flat[..., own] + noise[rows][:, None], 0.0)
+            kc = np.maximum(np.reshape(prod, (-1, 1)) * flat[..., own] + noise[rows][:, None],
+                            0.0)
             kpi_c[rows, :kg] = kc
             kpi_c[rows, kg:] = kpi[rows][:, None]
     sales = org.idx[SALES]
     kv = fp.kpi_value_by_role[org.role]
     valued = bool(kv.any())  # the first model: own KPI earns pay and nothing else
     kpi_money, kpi_money_c = kv * kpi, kv[:, None] * kpi_c
+    rest = None
+    if taught_kpi is not None:  # teammates share one's role, so one's own KPI value per unit
+        moved_money = kv[:, None] * taught_kpi
+        rest = {"kpi": taught_kpi, "profit": moved_money, "value_added": moved_money}
     va, va_c = np.zeros(n), np.broadcast_to(np.zeros(n)[:, None], (n, m))
     if credit is not None:
         d_margin = np.zeros((n, m))
@@ -178,7 +199,32 @@ def measures(eff: list[np.ndarray], cand: list[np.ndarray], events: Events, delt
                     ct["value_added"] = _va_moved(va, credit, sales, timing[kind]["margin"])
             cands[kind][event] = ct
     return Measured(realised=realised, candidates=cands, n_effort=m, n_discount=n_discount,
-                    n_timing=n_timing)
+                    n_timing=n_timing, rest=rest,
+                    teammates=None if taught is None else taught.group)
+
+
+def shared_rest(measured: Measured, g: Groups) -> dict[str, np.ndarray] | None:
+    """What teaching gives the teammates, where they share one's pool and unit under ``g``.
+
+    A plan reads ``rest`` as a change in the others of one's unit (and so of one's pool); where
+    one's teammates are paid from other pools (a pool of one) it is worth nothing to one under
+    this plan.
+    """
+    if measured.rest is None or measured.teammates is None:
+        return None
+    team = measured.teammates
+    key = g.pool.astype(np.int64) * (int(g.unit.max()) + 1) + g.unit
+    learns = team >= 0
+    n_groups = int(team.max()) + 1 if learns.any() else 0
+    lo = np.full(n_groups, np.iinfo(np.int64).max)
+    hi = np.full(n_groups, np.iinfo(np.int64).min)
+    np.minimum.at(lo, team[learns], key[learns])
+    np.maximum.at(hi, team[learns], key[learns])
+    inside = np.zeros(team.size, dtype=bool)
+    inside[learns] = lo[team[learns]] == hi[team[learns]]
+    if inside.all() or not learns.any():
+        return measured.rest
+    return {k: np.where(inside[:, None], v, 0.0) for k, v in measured.rest.items()}
 
 
 def _va_moved(va: np.ndarray, credit: units.Credit, sales: np.ndarray, d_margin: np.ndarray
@@ -350,22 +396,26 @@ class Payroll:
     def _counterfactual(self, plan: Plan, ev: dict[str, np.ndarray],
                         cand: dict[str, np.ndarray], state: PeriodState, g: Groups,
                         rows: np.ndarray, ratchet: bool = False,
-                        peer: np.ndarray | None = None) -> np.ndarray:
+                        peer: np.ndarray | None = None, rest: dict[str, np.ndarray] | None = None
+                        ) -> np.ndarray:
         """Counterfactual pay of ``rows`` under their candidates, ``(len(rows), M)``.
 
         A plan that reads one's own measures alone is evaluated on those rows only (the bulk of
         the month's work otherwise); a pooled plan needs everyone's measures. ``ratchet`` adds
         the value of the candidate's effect on next period's target. With ``peer`` (the peer
         sanction on), a pooled plan also adds to it what each candidate does to the others' pay.
+        ``rest`` (teaching on) is what each candidate gives the teammates; only a pooled plan
+        reads others' results.
         """
         groups: Groups | None = g
         if plan.scope == "individual":  # it reads only its own measures of these rows
             ev = {k: ev[k][rows] for k in plan.measures}
             cand = {k: cand[k][rows] for k in plan.measures}
             state, groups = state.rows(rows), None
-        out = plan.counterfactual(ev, cand, state, groups)
+            rest = None
+        out = plan.counterfactual(ev, cand, state, groups, rest)
         if peer is not None and plan.budget_balanced:  # only a pool moves others' pay
-            peer[rows] += plan.peer_counterfactual(ev, cand, state, groups, own=out)[rows]
+            peer[rows] += plan.peer_counterfactual(ev, cand, state, groups, rest, own=out)[rows]
         if ratchet:
             out = out + plan.next_period_value(ev, cand, state, groups,
                                                self.p.behavior.ratchet_discount)
@@ -411,7 +461,7 @@ class Payroll:
             # Counterfactual pay is needed for members only, and for discount, timing and the
             # probe for member ARs only.
             c = self._counterfactual(plan, ev, cand["effort"], before, g, everyone, ratchet=True,
-                                     peer=peer)
+                                     peer=peer, rest=shared_rest(measured, g))
             c_d = self._counterfactual(plan, ev, cand["discount"], before, g, ars)
             c_t = self._counterfactual(plan, ev, cand["timing"], before, g, ars)
             c_p = (self._counterfactual(plan, ev, cand["probe"], before, g, ars)

@@ -24,7 +24,8 @@ from sim.behavior.state import StateSpace
 from sim.effort import EffortSpace, job_description_prior
 from sim.firm.counterfactual import Deltas
 from sim.firm.org import Org
-from sim.firm.params import RND, ROLES, SALES, SUPPLY, Params
+from sim.firm.params import RND, ROLES, SALES, SUPPLY, TEACH, Params
+from sim.firm.skills import Skills, Taught
 
 
 @dataclass(frozen=True)
@@ -79,11 +80,13 @@ class People:
         p: The firm's parameters.
         decision_spaces: Per role, the ``StateSpace`` keyword arguments of its first plan.
         rng: The prior stream (individual intrinsic motivation is drawn once from it).
+        skills: Own-KPI ability and knowledge transfer (``firm.teaching``), ``None`` when off.
     """
 
     def __init__(self, org: Org, p: Params, decision_spaces: Sequence[dict[str, Any]],
-                 rng: np.random.Generator) -> None:
+                 rng: np.random.Generator, skills: Skills | None = None) -> None:
         fp, self.org, self.p = p.firm, org, p
+        self.skills = skills
         self.params = LearnerParams(**p.behavior.learner)
         self.spaces: list[EffortSpace] = []
         self.priors: list[np.ndarray] = []
@@ -161,6 +164,19 @@ class People:
         return Actions(states=states, effort=eff, chosen=chosen, discount=disc_eff[:, 0],
                        discount_index=disc_idx,
                        timing=np.rint(tim_eff[:, 0]).astype(np.intp) - 1, timing_index=tim_idx)
+
+    def teach(self, eff: list[np.ndarray]) -> Taught | None:
+        """This month's knowledge transfer (``None`` with ``firm.teaching`` off)."""
+        if self.skills is None:
+            return None
+        fp, n = self.p.firm, self.org.n
+        teaching, own, prod = np.zeros(n), np.zeros(n), np.zeros(n)
+        for r in range(1, 4):
+            rows = self.org.idx[r]
+            teaching[rows] = eff[r][:, fp.column(r, TEACH)]
+            own[rows] = eff[r][:, fp.column(r, "own_kpi")]
+            prod[rows] = fp.kpi_productivity[ROLES[r]]
+        return self.skills.month(teaching, own, prod)
 
     def candidates(self, acts: Actions) -> list[np.ndarray]:
         """Every role's candidate effort vectors ``(N_r, K, G, K)`` around what was played."""
@@ -284,6 +300,8 @@ class People:
             if rows.size:
                 self.learners[r].reset(rows, np.tile(self.priors[r], (rows.size, 1)))
         self.pay_smooth[quit] = self.outside[quit] / fp.outside_option_share
+        if self.skills is not None:
+            self.skills.hire(quit)
         return Quits(quit=quit, sales_pay_quits=sales_quits,
                      ars=np.flatnonzero(quit[org.idx[SALES]]))
 

@@ -380,8 +380,13 @@ def work_groups(org: Org, lines: Lines, p: Params) -> np.ndarray:
     team of ARs, an SR line pool, the FR pool, a support function (the units of organisations,
     with every triangle a group of its own).
     """
-    u = organisations(org, p, sr_groups(org, org.idx[RND], lines), org.n_triangles > 0)
-    return np.bincount(u.unit, minlength=u.n)[u.unit]
+    unit = work_group_ids(org, lines, p)
+    return np.bincount(unit)[unit]
+
+
+def work_group_ids(org: Org, lines: Lines, p: Params) -> np.ndarray:
+    """Work group of every seat ``(N,)`` (:func:`work_groups`; teammates under teaching)."""
+    return organisations(org, p, sr_groups(org, org.idx[RND], lines), org.n_triangles > 0).unit
 
 
 class UnitBook:

@@ -211,9 +211,9 @@ class PoolPlan(Plan):
             rest: Per measure, the change ``(N, M)`` a candidate makes to the sum over the
                 others of one's unit (teaching); it moves the pool's base and the unit's
                 contribution total (as given: the caller passes members' results only, each
-                ≥ 0). ``None``: others stay as in ``cum``. Only a proportional split with
-                fixed unit scores can take it (a rank needs each teammate's value, not their
-                sum).
+                ≥ 0). ``None``: others stay as in ``cum``. Only a proportional split whose unit
+                scores the moved measures do not move can take it (a rank needs each
+                teammate's value, not their sum).
 
         Returns:
             Pay to date ``(N, M)``; with ``cand`` equal to ``cum`` the column sums per pool equal
@@ -221,9 +221,9 @@ class PoolPlan(Plan):
         """
         if groups is None:
             raise PlanError(f"{self.kind}: needs pool membership (groups)")
-        if rest is not None and (self.split == "rank" or groups.slopes):
+        if rest is not None and (self.split == "rank" or set(rest) & set(groups.slopes)):
             raise PlanError(f"{self.kind}: teammates' moved results (teaching) need "
-                            "split=proportional and unit scores that candidates do not move")
+                            "split=proportional and unit scores they do not move")
         groups = nested(groups)
         members = self._members(groups)
         live = members.astype(float)
