@@ -21,6 +21,15 @@ docs/firm.md, "Knowledge transfer in the firm"):
 * Hamilton et al.'s +14 % (team pay with teaching beats individual pay) is therefore not
   expected in this firm: its teams share one firm-wide pool, not a team's.
 
+Added after the first run (results in docs/firm.md) and before the second: a review of the code
+found that under the preset's split (half of a unit's pool by value added) a teaching candidate
+*lowers* the teacher's pay — it raises the teammates' value added and so their share — so the
+first run's gain_sharing rows were measured with teaching penalised. The ablation of that
+channel is the whole pool split equally (``equal_share`` 1, λ = 1), where teaching is paid its
+share of the pool's gain and nothing else: expected, teach effort with τ = 0.5 above τ = 0, and
+gain_sharing's teach effort higher with λ = 1 than with the preset's λ = 0.5. The job
+description's teach share was also fixed to the stated 5 % of a hire's effort (it was 5/105).
+
 Usage: ``python experiments/teaching_effects.py [--seeds 20] [--jobs 2]`` (about 8 minutes on 2
 cores at 20 seeds).
 """
@@ -39,14 +48,19 @@ SCHEMES = ("gain_sharing", "commission")
 ORGS = ("silo", "iron_triangle")
 ROLES = ("rnd", "supply_chain", "support")
 METRICS = ("help_effort_sr_fr", "collaboration_index", "total_effort", "win_rate", "revenue",
-           "strategic_mix", "operating_profit", "comp_cost", "pay_gini")
+           "strategic_mix", "kpi_savings", "operating_profit", "comp_cost", "pay_gini")
 SANCTION = 0.5
 
 
-def arm(scheme: str, org: str, tau: float, sanction: float = 0.0) -> tuple[str, ...]:
+EQUAL = ("scheme.plans.firm_pool.equal_share=1.0",)
+
+
+def arm(scheme: str, org: str, tau: float, sanction: float = 0.0, *extra: str
+        ) -> tuple[str, ...]:
     """Overrides of one arm."""
     return (f"scheme={scheme}", f"org={org}", "firm.teaching.enabled=true",
-            f"firm.teaching.productivity={tau}", f"behavior.sanction.strength={sanction}")
+            f"firm.teaching.productivity={tau}", f"behavior.sanction.strength={sanction}",
+            *extra)
 
 
 def one(args: tuple[tuple[str, ...], int]) -> dict[str, float]:
@@ -76,6 +90,7 @@ def main() -> None:
     keys = [*METRICS, *(f"{r}.{t}" for r in ROLES for t in ("teach", "own_kpi"))]
     arms = [arm(s, o, x) for s in SCHEMES for o in ORGS for x in (0.5, 0.0)]
     arms += [arm("gain_sharing", o, x, SANCTION) for o in ORGS for x in (0.5, 0.0)]
+    arms += [arm("gain_sharing", o, x, 0.0, *EQUAL) for o in ORGS for x in (0.5, 0.0)]
     tasks = [(a, s) for a in arms for s in seeds]
     with ProcessPoolExecutor(args.jobs) as pool:
         out = dict(zip(tasks, pool.map(one, tasks, chunksize=4), strict=True))
@@ -97,6 +112,9 @@ def main() -> None:
         block(f"teaching τ = 0.5 − τ = 0: gain_sharing with the peer sanction κ = {SANCTION}, "
               f"{org}", arm("gain_sharing", org, 0.5, SANCTION),
               arm("gain_sharing", org, 0.0, SANCTION))
+        block(f"teaching τ = 0.5 − τ = 0: gain_sharing with the whole pool split equally "
+              f"(λ = 1), {org}", arm("gain_sharing", org, 0.5, 0.0, *EQUAL),
+              arm("gain_sharing", org, 0.0, 0.0, *EQUAL))
         print(f"\ngain_sharing − commission with teaching − without (τ = 0): {org}")
         g_on, g_off = arm("gain_sharing", org, 0.5), arm("gain_sharing", org, 0.0)
         c_on, c_off = arm("commission", org, 0.5), arm("commission", org, 0.0)

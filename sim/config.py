@@ -386,9 +386,13 @@ def validate_run(c: dict[str, Any]) -> None:
         if not isinstance(scheme, dict):
             raise ConfigError(f"{where}: must be a scheme (name, plans, roles)")
         try:
-            build_scheme(scheme)
+            built = build_scheme(scheme)
         except PlanError as exc:
             raise ConfigError(str(exc) if where == "scheme" else f"{where}: {exc}") from None
+        for name, plan in built.plans.items():  # a rank needs each teammate's taught result
+            if p.firm.teaching.enabled and getattr(plan, "split", None) == "rank":
+                raise ConfigError(f"{where}.plans.{name}.split: rank cannot price teaching "
+                                  "(firm.teaching.enabled); allowed: proportional")
         plan_rules.check_scheme(scheme, where, p.pay.otc, acknowledged)
         try:
             p.pay.salary_offset(str(scheme.get("name", "custom")))

@@ -156,8 +156,23 @@ def test_only_a_pooled_plan_pays_for_teaching(scheme: str, monkeypatch) -> None:
 
 
 @pytest.mark.parametrize("bad", ["retention=1.5", "productivity=-1", "ability_spread=-0.1",
-                                 "prior=-1", "enabled=maybe"])
+                                 "prior=-1", "prior=0.6", "enabled=maybe"])
 def test_a_bad_teaching_setting_is_refused(bad: str) -> None:
     field = bad.split("=")[0]
     with pytest.raises(ConfigError, match=rf"^firm\.teaching\.{field}: "):
         load_config(["debug=small", f"firm.teaching.{bad}"])
+
+
+def test_a_rank_split_cannot_price_teaching() -> None:
+    with pytest.raises(ConfigError, match=r"^scheme\.plans\.firm_pool\.split: rank cannot "):
+        load_config(["debug=small", "scheme=gain_sharing", "scheme.plans.firm_pool.split=rank",
+                     "firm.teaching.enabled=true"])
+    load_config(["debug=small", "scheme=gain_sharing", "scheme.plans.firm_pool.split=rank"])
+
+
+def test_a_hires_job_description_puts_the_stated_share_on_teaching() -> None:
+    firm = _firm("firm.teaching.prior=0.05")
+    for r in (RND, SUPPLY, SUPPORT):
+        prior = firm.people.priors[r]
+        teach = firm.params.firm.column(r, "teach")
+        assert prior[teach] / prior.sum() == pytest.approx(0.05, rel=1e-12)

@@ -290,7 +290,7 @@ class TeachingParams:
         """Read and check ``firm.teaching``."""
         out = cls(enabled=r.boolean("enabled"), productivity=r.number("productivity", 0.0),
                   retention=r.share("retention"), ability_spread=r.number("ability_spread", 0.0),
-                  prior=r.number("prior", 0.0))
+                  prior=r.number("prior", 0.0, 0.5))
         r.done()
         return out
 
@@ -361,10 +361,11 @@ class FirmParams:
                 return out
             return r.per_role(name, read)
 
-        prior = per_task("prior", True)
-        for role in ROLES[1:] if teaching.enabled else ():  # roles with an own KPI teach
+        prior, intrinsic = per_task("prior", True), per_task("intrinsic", False)
+        for role in ROLES[1:] if teaching.enabled else ():  # teach is `prior` of a hire's effort
             tasks[role] = (*tasks[role], TEACH)
-            prior[role] = {**prior[role], TEACH: teaching.prior}
+            rest = sum(prior[role].values())
+            prior[role] = {**prior[role], TEACH: rest * teaching.prior / (1 - teaching.prior)}
 
         rr = r.sub("rate_raise")
         raise_ = RateRaise(enabled=rr.boolean("enabled"), trigger=rr.share("trigger", True),
@@ -378,7 +379,7 @@ class FirmParams:
         out = cls(**_read_fields(cls, r),
                   share=r.per_role("share", lambda p, role: p.number(role, 0.0)),
                   n={role: r.optional_integer(f"n_{role}", 1) for role in ROLES}, tasks=tasks,
-                  prior=prior, intrinsic=per_task("intrinsic", False),
+                  prior=prior, intrinsic=intrinsic,
                   rate_raise=raise_, kpi_productivity=kpi["kpi_productivity"],
                   kpi_value=kpi["kpi_value"], teaching=teaching)
         if out.quit_base + out.quit_slope > 1:

@@ -222,7 +222,7 @@ def shared_rest(measured: Measured, g: Groups) -> dict[str, np.ndarray] | None:
     np.maximum.at(hi, team[learns], key[learns])
     inside = np.zeros(team.size, dtype=bool)
     inside[learns] = lo[team[learns]] == hi[team[learns]]
-    if inside.all() or not learns.any():
+    if inside[learns].all():  # ARs' rows are 0 anyway
         return measured.rest
     return {k: np.where(inside[:, None], v, 0.0) for k, v in measured.rest.items()}
 

@@ -8,8 +8,8 @@ first model). With it on, the technology of :mod:`sim.teaching`, on the firm's o
   ``k``; own-KPI output per effort-month is ``kpi_productivity × (a + k)``. ARs have no own KPI
   and neither teach nor learn.
 * **Who teaches whom.** Teammates are the people of one's role in one's work group
-  (:func:`sim.firm.units.work_groups`: an SR line pool, the FR pool, a support function; the SR
-  or FR of a triangle has no teammate of its role and so nobody to teach).
+  (:func:`sim.firm.units.work_groups`: an SR line pool, the FR pool, the support functions as
+  one group; the SR or FR of a triangle has no teammate of its role and so nobody to teach).
 * **Transfer.** Teaching effort ``s_i`` raises each teammate ``j``'s stock by
   ``τ · s_i · max(A_i − A_j, 0) / (n − 1)``, ``A = a + retention · k`` the ability left at the
   start of the month; the stock keeps ``retention`` of itself a month. What is taught counts
@@ -18,9 +18,12 @@ first model). With it on, the technology of :mod:`sim.teaching`, on the firm's o
   KPI by ``reach_i = τ / (n − 1) · Σ_j max(A_i − A_j, 0) · kpi_productivity · e_j`` (``e_j`` the
   teammate's own-KPI effort this month). Payroll hands it to the plans as the teammates' moved
   results (``Plan.counterfactual``'s ``rest``), so a plan that pays on one's own KPI pays nothing
-  for it and a pool pays its share: no code path names a scheme.
+  for it and a pool prices it by its rules (its share of the pool's gain, less what a split by
+  contribution moves to the teammates whose results rose): no code path names a scheme. The
+  floor of a teammate's KPI at 0 (a negative shock) is left out of ``reach``, a small
+  approximation at ``firm.kpi_noise`` 0.1.
 
-Kernels (:func:`gap_sums`, :func:`received`) are pure functions of arrays, one sort per month.
+Kernels (:func:`gap_sums`, :func:`received`) are pure functions of arrays, one sort each.
 """
 
 from __future__ import annotations
