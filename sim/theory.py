@@ -21,6 +21,7 @@ import mesa
 import numpy as np
 
 from sim.behavior import Learner, LearnerParams
+from sim.behavior.conditioning import PeerConditioning
 from sim.behavior.sanction import PeerSanction
 from sim.behavior.state import StateSpace
 from sim.effort import EffortSpace
@@ -91,6 +92,8 @@ class ReducedModel(mesa.Model):
         teaching: Knowledge transfer (:mod:`sim.teaching`); its task must be one of the
             space's tasks and has no measure of its own. ``None`` (off) leaves every run as
             before.
+        conditioning: Peer conditioning (:mod:`sim.behavior.conditioning`) in the work
+            groups; ``None`` (off) leaves every run as before. Not with ``teaching``.
     """
 
     def __init__(
@@ -109,6 +112,7 @@ class ReducedModel(mesa.Model):
         sanction: PeerSanction | None = None,
         work_group: int | None = None,
         teaching: Teaching | None = None,
+        conditioning: PeerConditioning | None = None,
     ) -> None:
         streams = spawn_streams(seed)
         super().__init__(rng=streams["prior"])
@@ -121,9 +125,12 @@ class ReducedModel(mesa.Model):
         self._learning = streams["learning"]
         prior_arr = np.tile(np.asarray(prior, dtype=float), (n_people, 1))
         self.states = StateSpace(**plan.decision_space())
+        self.conditioning = conditioning
+        # With peer conditioning, each plan state splits into the bins of the peers' level.
+        self._bins = 1 if conditioning is None else conditioning.n_bins
         self.learner = Learner(
-            space, params, prior_arr, n_states=self.states.n_states,
-            state_groups=self.states.groups(),
+            space, params, prior_arr, n_states=self.states.n_states * self._bins,
+            state_groups=np.repeat(self.states.groups(), self._bins),
         )
         self.groups = Groups.teams(n_people, team_size)
         self.state = plan.initial_state(n_people)
@@ -138,6 +145,17 @@ class ReducedModel(mesa.Model):
         if n_people % group:
             raise ValueError(f"work_group: {group} does not divide {n_people} people")
         self.group_size = np.full(n_people, group)
+        self._group = group
+        self._observed = -1
+        if conditioning is not None:
+            if teaching is not None:
+                raise ValueError("conditioning: not with teaching in the same run")
+            if conditioning.task not in space.tasks or group < 2:
+                raise ValueError(f"conditioning: needs one of the tasks {space.tasks} and work "
+                                 f"groups of 2 or more, got {conditioning.task!r}, {group}")
+            self._observed = space.tasks.index(conditioning.task)
+            start = conditioning.observed(prior_arr[:, self._observed], group)
+            self.decision_state = self.decision_state * self._bins + start
         self.teaching = teaching
         self._teach = -1
         if teaching is not None:
@@ -203,12 +221,46 @@ class ReducedModel(mesa.Model):
         if self.states.n_states > 1:
             after = self.states.index(*plan.next_features(self.state, cand_measures))
             after = after.reshape(n, k, g)
+        before = self.state
         self.last_pay, self.state = plan.pay(measures, self.state, self.groups)
         utility = learner.utility(cand, cand_pay) + future
         if self.sanction is not None:
             utility = utility + sanction
+        plan_next = self.states.index(*plan.decision_features(self.state))
+        if self.conditioning is not None:
+            utility = utility + self._response(effort, cand, measures, before, plan_next)
+            mine = self.conditioning.observed(effort[:, self._observed], self._group)
+            if after is not None:
+                after = after * self._bins + mine[:, None, None]
+            plan_next = plan_next * self._bins + mine
         learner.update(utility, chosen, pay=cand_pay, state=here, next_state=after)
-        self.decision_state = self.states.index(*plan.decision_features(self.state))
+        self.decision_state = plan_next
+
+    def _response(self, effort: np.ndarray, cand: np.ndarray, measures: dict[str, np.ndarray],
+                  before: Any, plan_next: np.ndarray) -> np.ndarray:
+        """What each candidate's effect on the peers' next state is worth next period ``(N, K, G)``.
+
+        Each peer plays, next period, their mean policy in the state the candidate sends them to;
+        the change against the realised action's is the teammates' moved output, which the plan
+        prices (``rest``), weighted by the conditioning's ``weight``.
+        """
+        cond, plan = self.conditioning, self.plan
+        assert cond is not None
+        n, k, g = cand.shape[0], cand.shape[1], cand.shape[2]
+        level = effort[:, self._observed]
+        grp = self._group
+        peers = cond.peers(n, grp)
+        sent = cond.sent(level, cand[..., self._observed].reshape(n, k * g), grp)
+        now = cond.sent(level, level[:, None], grp)[:, :, 0]
+        policy = self.learner.policy_by_state()  # (N, S, K)
+        to = plan_next[peers][:, :, None] * self._bins + sent  # (N, n − 1, C)
+        was = plan_next[peers] * self._bins + now  # (N, n − 1)
+        moved = (policy[peers[:, :, None], to] - policy[peers, was][:, :, None, :]).sum(axis=1)
+        rest = {self.space.tasks[j]: moved[..., j] for j in self._out}
+        own = {m: np.repeat(v[:, None], k * g, axis=1) for m, v in measures.items()}
+        value = (plan.counterfactual(measures, own, before, self.groups, rest)
+                 - plan.counterfactual(measures, own, before, self.groups))
+        return cond.weight * value.reshape(n, k, g)
 
 
 def learn(
@@ -228,6 +280,7 @@ def learn(
     sanction: PeerSanction | None = None,
     work_group: int | None = None,
     teaching: Teaching | None = None,
+    conditioning: PeerConditioning | None = None,
 ) -> LearnedPolicy:
     """Run a reduced environment and return the learned mean policy.
 
@@ -247,6 +300,7 @@ def learn(
         sanction: Peer sanction (off when ``None``).
         work_group: Work-group size for the sanction (default: the team).
         teaching: Knowledge transfer (off when ``None``).
+        conditioning: Peer conditioning (off when ``None``).
 
     Returns:
         The learned policy.
@@ -267,6 +321,7 @@ def learn(
         sanction=sanction,
         work_group=work_group,
         teaching=teaching,
+        conditioning=conditioning,
     )
     start = periods - max(1, round(window * periods))
     acc = np.zeros((n_people, space.n_tasks))

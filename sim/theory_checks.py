@@ -10,195 +10,43 @@ closed forms are targets only; no agent ever sees them. A check point passes whe
 
 Run ``python -m sim.theory_checks`` (``make theory``) for the table.
 
-Checks (DOMAIN M1, M2, M3; issue 2 §5):
-
-1. ``piece_rate`` — linear commission β, cost c: effort β/c within 2 %.
-2. ``holmstrom`` — n members, pool v·Q split equally: effort v/(n·c) within 2 %, and welfare at
-   the mean policy (2n − 1)/n² of first best within 2 % (Holmström 1982).
-3. ``contribution`` — pool k·v·Q, share λ equally and 1 − λ by xᵢ/Q: effort
-   k·v·[λ/n + (1 − λ)]/c within 2 %.
-4. ``multitask_substitutes`` — cost on total effort, only task 1 paid: effort on task 2 below the
-   logit floor 1/(λ·β₁) and below 2 % of the budget (Holmström & Milgrom 1991).
-   ``multitask_slope`` — quadratic cost with C₁₂ > 0 and intrinsic a > 0: the slope of help
-   (task 2) in β₁ equals −C₁₂/det C within 5 %.
-5. ``quota`` — lump sum B if x ≥ Q: learned effort within 5 % of the numerically optimal effort
-   (or within the logit floor √(2/(π·λ·c)) where the optimum is ~0), away from ±10 % of the
-   collapse quota; the collapse quota itself within 5 %.
-6. ``teaching`` (issue 19, Hamilton et al.) — a ``teach`` task that raises each teammate's
-   output by τ × teaching × the ability gap / (n − 1) (``sim.teaching``, knowledge kept for the
-   period only): under an equal split of v·Q in teams of n, person i teaches τ·v·Gᵢ/(n·c) (Gᵢ
-   the mean over the n − 1 teammates of max(Aᵢ − Aⱼ, 0)), within 2 %; under a piece rate on own
-   output nobody teaches (the logit's mean of −c·g²/2 on the grid, within 10 %); output effort
-   v/(n·c) and β/c as in 1–2; with the peer sanction of 7 as well, both tasks' targets scaled by
-   1 + κ·P(n)·(n − 1) (teaching earns the approval of the teammates it enriches).
-7. ``sanction`` (issue 19, Kandel & Lazear; Knez & Simester) — peer sanction κ·P(n)·Δ(others'
-   pay) (``sim.behavior.sanction``): an equal split of v·Q among a pool of N with work groups
-   of n gives effort v/(N·c)·(1 + κ·P(n)·(N − 1)) within 2 %, for team pools (N = n) and a
-   firm-wide pool with smaller work groups; under a piece rate the sanction is zero and effort
-   stays β/c.
+Checks (DOMAIN M1, M2, M3; issue 2 §5; issue 19) — settings, targets and tolerances in the
+table of docs/behavior.md, "The theory checks": ``piece_rate`` (β/c), ``holmstrom`` (v/(n·c) and
+welfare (2n − 1)/n² of first best), ``contribution`` (k·v·[λ/n + (1 − λ)]/c),
+``multitask_substitutes`` and ``multitask_slope`` (Holmström & Milgrom 1991), ``quota`` (the
+numerical optimum and the collapse quota), and the upside of shared pay: ``teaching``
+(τ·v·Gᵢ/(n·c), Hamilton et al.), ``sanction`` (v/(N·c)·(1 + κ·P(n)·(N − 1)), Kandel & Lazear;
+Knez & Simester) and ``conditioning`` (Che & Yoo: peers' effort last period in the decision
+state, binned at 0.25, 0.5, 0.75 and 1, each candidate also valued by the peers' response next
+period with weight 0.9; one's marginal pay does not depend on the state, so with every state
+visited the response is worth nothing and effort stays v/(n·c) in team pools and β/c under a
+piece rate, within 2 % — a state abandoned while learning keeps its policy and can hold effort
+at a bin edge above v/(n·c), a self-confirming outcome this check fails on).
 """
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import numpy as np
 from scipy import stats
 
-from sim.behavior import LearnerParams
-from sim.behavior.sanction import PeerSanction
-from sim.effort import EffortSpace
-from sim.plans import Plan, build_plan
+from sim.plans import build_plan
 from sim.stats import mean_ci
-from sim.teaching import Teaching
-from sim.theory import learn
+from sim.theory_base import (
+    CheckResult,
+    TheorySettings,
+    check_point,
+    learn_seeds,
+    logit_mean_at_zero,
+    pool_plan,
+)
+from sim.theory_upside import check_conditioning, check_sanction, check_teaching
 
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One check point: target against learned, with the pass rule applied.
-
-    Attributes:
-        check: Check name.
-        point: The parameters of this point, e.g. ``"β=0.5 c=1"``.
-        quantity: What is compared (e.g. ``effort``, ``welfare/FB``, ``slope``).
-        target: Theory's value (closed form or numerical optimum).
-        learned: Mean over seeds of the learned value.
-        ci_halfwidth: 95 % CI half-width over seeds (t distribution).
-        tolerance: Allowed absolute error.
-        ci_limit: Allowed CI half-width.
-    """
-
-    check: str
-    point: str
-    quantity: str
-    target: float
-    learned: float
-    ci_halfwidth: float
-    tolerance: float
-    ci_limit: float
-
-    @property
-    def error(self) -> float:
-        """Learned minus target."""
-        return self.learned - self.target
-
-    @property
-    def rel_error(self) -> float:
-        """Error relative to the target (``nan`` for a zero target)."""
-        return self.error / self.target if self.target else float("nan")
-
-    @property
-    def passed(self) -> bool:
-        """Within tolerance and with a tight enough CI."""
-        return abs(self.error) <= self.tolerance and self.ci_halfwidth <= self.ci_limit
-
-
-@dataclass(frozen=True)
-class TheorySettings:
-    """The fixed learner and environment of the checks (``configs/theory/default.yaml``)."""
-
-    learner: LearnerParams
-    grid_step: float
-    budget: float
-    periods: int
-    window: float
-    sigma: float
-    baseline: float
-    prior_effort: float
-    seeds: int
-    seed: int
-
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> TheorySettings:
-        """Build from the ``theory`` config group."""
-        data = dict(cfg)
-        learner = LearnerParams(**{k: float(v) for k, v in dict(data.pop("learner")).items()})
-        return cls(
-            learner=learner,
-            grid_step=float(data["grid_step"]),
-            budget=float(data["budget"]),
-            periods=int(data["periods"]),
-            window=float(data["window"]),
-            sigma=float(data["sigma"]),
-            baseline=float(data["baseline"]),
-            prior_effort=float(data["prior_effort"]),
-            seeds=int(data["seeds"]),
-            seed=int(data["seed"]),
-        )
-
-    def space(self, tasks: Sequence[str], cost: Any, intrinsic: Any = 0.0) -> EffortSpace:
-        """An effort space on the checks' grid and budget."""
-        return EffortSpace(
-            tuple(tasks), self.budget, self.grid_step, np.asarray(cost, float),
-            np.asarray(intrinsic),
-        )
-
-    def seeds_for(self, name: str) -> list[int]:
-        """Independent seeds of one check point, stable across Python sessions."""
-        ss = np.random.SeedSequence([self.seed, zlib.crc32(name.encode())])
-        return [int(c.generate_state(1)[0]) for c in ss.spawn(self.seeds)]
-
-
-def learn_seeds(
-    st: TheorySettings,
-    name: str,
-    plan: Plan,
-    space: EffortSpace,
-    *,
-    n_people: int,
-    team_size: int = 1,
-    sigma: float | None = None,
-    baseline: float | np.ndarray | None = None,
-    by_person: bool = False,
-    **mechanisms: Any,
-) -> np.ndarray:
-    """Learned mean policy per seed, ``(seeds, K)`` (``(seeds, N, K)`` with ``by_person``).
-
-    ``mechanisms`` are passed to :func:`sim.theory.learn` (``sanction``, ``work_group``,
-    ``teaching``).
-    """
-    out = []
-    for seed in st.seeds_for(name):
-        res = learn(
-            plan,
-            space,
-            st.learner,
-            n_people=n_people,
-            team_size=team_size,
-            sigma=st.sigma if sigma is None else sigma,
-            baseline=st.baseline if baseline is None else baseline,
-            prior=[st.prior_effort] * space.n_tasks,
-            periods=st.periods,
-            window=st.window,
-            seed=seed,
-            **mechanisms,
-        )
-        out.append(res.by_person if by_person else res.effort)
-    return np.array(out)
-
-
-def _point(
-    check: str, point: str, quantity: str, target: float, samples: np.ndarray, rel_tol: float,
-    abs_tol: float | None = None,
-) -> CheckResult:
-    """A check point: relative tolerance, or an absolute one where theory's target is ~0.
-
-    The CI limit is 1 % of the target; for targets that are ~0 by theory (checked against an
-    absolute tolerance) it is 10 % of that tolerance.
-    """
-    summary = mean_ci(samples)
-    mean, half = summary.mean, summary.half
-    if abs_tol is None:
-        tol, ci = rel_tol * abs(target), 0.01 * abs(target)
-    else:
-        tol, ci = abs_tol, 0.1 * abs_tol
-    return CheckResult(check, point, quantity, float(target), float(mean), float(half), float(tol),
-                       float(ci))
+__all__ = ["CHECKS", "CheckResult", "TheorySettings", "learn_seeds", "logit_mean_at_zero",
+           "mean_ci", "pool_plan", "run_check", "run_checks"]
 
 
 # -- the checks ------------------------------------------------------------------------------
@@ -211,22 +59,8 @@ def check_piece_rate(st: TheorySettings) -> list[CheckResult]:
             plan = build_plan({"kind": "commission", "measure": "output", "rate": beta})
             e = learn_seeds(st, f"piece_rate {point}", plan, st.space(["output"], [[c]]),
                             n_people=10)
-            out.append(_point("piece_rate", point, "effort", beta / c, e[:, 0], 0.02))
+            out.append(check_point("piece_rate", point, "effort", beta / c, e[:, 0], 0.02))
     return out
-
-
-def pool_plan(coef: float, equal_share: float) -> Plan:
-    """A team gain-sharing pool on output: coefficient ``coef``, a share λ split equally."""
-    return build_plan(
-        {
-            "kind": "gain_sharing",
-            "base": {"output": coef},
-            "contribution": {"output": 1.0},
-            "equal_share": equal_share,
-            "level": "team",
-            "period": 1,
-        }
-    )
 
 
 def check_holmstrom(st: TheorySettings) -> list[CheckResult]:
@@ -237,9 +71,9 @@ def check_holmstrom(st: TheorySettings) -> list[CheckResult]:
         point = f"n={n} v={v} c={c}"
         e = learn_seeds(st, f"holmstrom {point}", pool_plan(v, 1.0),
                          st.space(["output"], [[c]]), n_people=24, team_size=n)[:, 0]
-        out.append(_point("holmstrom", point, "effort", v / (n * c), e, 0.02))
+        out.append(check_point("holmstrom", point, "effort", v / (n * c), e, 0.02))
         welfare = (v * e - 0.5 * c * e**2) / (v**2 / (2 * c))
-        out.append(_point("holmstrom", point, "welfare/FB", (2 * n - 1) / n**2, welfare, 0.02))
+        out.append(check_point("holmstrom", point, "welfare/FB", (2 * n - 1) / n**2, welfare, 0.02))
     return out
 
 
@@ -252,7 +86,7 @@ def check_contribution(st: TheorySettings) -> list[CheckResult]:
         e = learn_seeds(st, f"contribution {point}", pool_plan(k * v, lam),
                          st.space(["output"], [[c]]), n_people=24, team_size=n)[:, 0]
         target = k * v * (lam / n + 1 - lam) / c
-        out.append(_point("contribution", point, "effort", target, e, 0.02))
+        out.append(check_point("contribution", point, "effort", target, e, 0.02))
     return out
 
 
@@ -267,9 +101,10 @@ def check_multitask_substitutes(st: TheorySettings) -> list[CheckResult]:
         e = learn_seeds(st, f"multitask_substitutes {point}", plan, space, n_people=10)
         floor = min(1.0 / (lam * beta), 0.02 * st.budget)
         # Target 0 with an absolute tolerance: the derived logit floor (and 2 % of the budget).
-        out.append(_point("multitask_substitutes", point, "help effort", 0.0, e[:, 1], 0.0,
-                          abs_tol=floor))
-        out.append(_point("multitask_substitutes", point, "paid effort", beta / c, e[:, 0], 0.02))
+        out.append(check_point("multitask_substitutes", point, "help effort", 0.0, e[:, 1], 0.0,
+                               abs_tol=floor))
+        out.append(check_point("multitask_substitutes", point, "paid effort", beta / c, e[:, 0],
+                               0.02))
     return out
 
 
@@ -290,11 +125,11 @@ def check_multitask_slope(st: TheorySettings) -> list[CheckResult]:
         e = learn_seeds(st, f"multitask_slope {point}", plan, space, n_people=10)
         per_beta.append(e[:, 1])
         target = np.linalg.solve(cost, np.array([beta, 0.0]) + a)
-        out.append(_point("multitask_slope", point, "help effort", target[1], e[:, 1], 0.02))
+        out.append(check_point("multitask_slope", point, "help effort", target[1], e[:, 1], 0.02))
     help_ = np.array(per_beta)  # (betas, seeds)
     slopes = np.polyfit(betas, help_, 1)[0]
     target = -cost[0, 1] / np.linalg.det(cost)
-    out.append(_point("multitask_slope", "β₁∈{0.2,0.5,1}", "slope", target, slopes, 0.05))
+    out.append(check_point("multitask_slope", "β₁∈{0.2,0.5,1}", "slope", target, slopes, 0.05))
     return out
 
 
@@ -354,8 +189,8 @@ def check_quota(st: TheorySettings) -> list[CheckResult]:
         target = quota_optimum(q, st.budget)
         # Beyond the collapse the optimum is ~0: 5 % of ~0 is meaningless, so the derived logit
         # floor is the tolerance there; below it, 5 % of the optimum.
-        out.append(_point("quota", f"Q={q:.3f} ({share:.2f}·Q_c)", "effort", target, learned(q),
-                          0.05, abs_tol=floor if share > 1 else None))
+        out.append(check_point("quota", f"Q={q:.3f} ({share:.2f}·Q_c)", "effort", target,
+                               learned(q), 0.05, abs_tol=floor if share > 1 else None))
     # Collapse: where learned effort crosses the midpoint of the two branches.
     shares = np.array([0.92, 0.96, 1.0, 1.04, 1.08])
     qs = shares * qc
@@ -369,85 +204,8 @@ def check_quota(st: TheorySettings) -> list[CheckResult]:
         i = max(i, 1)
         x0, x1, y0, y1 = qs[i - 1], qs[i], y[i - 1], y[i]
         found.append(x0 + (y0 - mid) * (x1 - x0) / (y0 - y1) if y0 != y1 else x1)
-    out.append(_point("quota", f"B={QUOTA_BONUS} c={QUOTA_COST} σ={QUOTA_SIGMA}",
-                      "collapse quota", qc, np.array(found), 0.05))
-    return out
-
-
-def logit_mean_at_zero(c: float, st: TheorySettings) -> float:
-    """Mean of the logit policy over the grid when a task's utility is −c·g²/2 (no incentive).
-
-    The derived bias of a task theory puts at 0: the logit's spread truncated at 0.
-    """
-    g = np.arange(int(np.floor(st.budget / st.grid_step + 1e-9)) + 1) * st.grid_step
-    w = np.exp(-st.learner.precision * 0.5 * c * g**2)
-    return float((g * w).sum() / w.sum())
-
-
-#: The sanction checks' technology (issue 19): κ = 0.5, each member watches one peer.
-SANCTION = PeerSanction(strength=0.5, span=1)
-
-#: The teaching check's team (issue 19): three people of ability 1 ∓ 0.5, τ = 1, knowledge kept
-#: for the period only (retention 0), so that the gaps stay the innate ones.
-TEACH_TEAM, TEACH_SPREAD, TEACH_TAU, TEACH_COST = 3, 0.5, 1.0, 1.0
-
-
-def check_teaching(st: TheorySettings) -> list[CheckResult]:
-    """Teaching: τ·v·Gᵢ/(n·c) under team pay, the no-incentive logit mean under a piece rate."""
-    n, tau, c, v = TEACH_TEAM, TEACH_TAU, TEACH_COST, 1.0
-    ability = st.baseline + TEACH_SPREAD * np.linspace(-1.0, 1.0, n)
-    teams = 8
-    teaching = Teaching(productivity=tau, retention=0.0)
-    space = st.space(["output", "teach"], [[c, 0.0], [0.0, c]])
-    gap = np.maximum(ability[:, None] - ability[None, :], 0.0).sum(axis=1) / (n - 1)
-    zero = logit_mean_at_zero(c, st)
-    team = pool_plan(v, 1.0)
-    # With the peer sanction too, teaching also earns the approval of the teammates it enriches:
-    # both tasks' incentive is scaled by 1 + κ·P(n)·(n − 1).
-    lift = 1.0 + SANCTION.strength * float(SANCTION.noticed(n)) * (n - 1)
-    arms: dict[str, tuple[Plan, float, dict[str, Any]]] = {
-        "team": (team, 1.0 / n, {}),
-        "team + sanction": (team, lift / n, {"sanction": SANCTION}),
-        "piece rate": (build_plan({"kind": "commission", "measure": "output", "rate": v}),
-                       1.0, {}),
-    }
-    out = []
-    for arm, (plan, share, extra) in arms.items():
-        e = learn_seeds(st, f"teaching {arm}", plan, space, n_people=n * teams, team_size=n,
-                        baseline=np.tile(ability, teams), by_person=True, teaching=teaching,
-                        **extra)
-        e = e.reshape(e.shape[0], teams, n, 2).mean(axis=1)  # (seeds, rank, task)
-        out.append(_point("teaching", f"{arm} n={n}", "output effort", share * v / c,
-                          e[:, :, 0].mean(axis=1), 0.02))
-        for rank in range(n):
-            target = tau * v * gap[rank] * share / c if arm != "piece rate" else 0.0
-            point = f"{arm} ability={ability[rank]:g}"
-            if target > 0:
-                out.append(_point("teaching", point, "teach effort", target, e[:, rank, 1],
-                                  0.02))
-            else:
-                out.append(_point("teaching", point, "teach effort", zero, e[:, rank, 1],
-                                  0.10))
-    return out
-
-
-def check_sanction(st: TheorySettings) -> list[CheckResult]:
-    """Peer sanction: effort v/(N·c)·(1 + κ·P(n)·(N − 1)), team pools and a firm-wide pool."""
-    v, c, people = 1.0, 1.0, 24
-    space = st.space(["output"], [[c]])
-    out = []
-    for pool, group in ((2, 2), (3, 3), (6, 6), (people, 2), (people, 3), (people, 6)):
-        point = f"pool={pool} group={group}"
-        e = learn_seeds(st, f"sanction {point}", pool_plan(v, 1.0), space, n_people=people,
-                        team_size=pool, sanction=SANCTION, work_group=group)[:, 0]
-        p = float(SANCTION.noticed(group))
-        target = v / (pool * c) * (1.0 + SANCTION.strength * p * (pool - 1))
-        out.append(_point("sanction", point, "effort", target, e, 0.02))
-    beta = 0.5
-    plan = build_plan({"kind": "commission", "measure": "output", "rate": beta})
-    e = learn_seeds(st, "sanction piece rate", plan, space, n_people=people, team_size=3,
-                    sanction=SANCTION, work_group=3)[:, 0]
-    out.append(_point("sanction", f"piece rate β={beta} group=3", "effort", beta / c, e, 0.02))
+    out.append(check_point("quota", f"B={QUOTA_BONUS} c={QUOTA_COST} σ={QUOTA_SIGMA}",
+                           "collapse quota", qc, np.array(found), 0.05))
     return out
 
 
@@ -460,6 +218,7 @@ CHECKS: dict[str, Callable[[TheorySettings], list[CheckResult]]] = {
     "quota": check_quota,
     "teaching": check_teaching,
     "sanction": check_sanction,
+    "conditioning": check_conditioning,
 }
 
 

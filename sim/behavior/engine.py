@@ -182,6 +182,33 @@ class Learner:
         """Expected effort per task under the current policy (the *mean policy*), ``(N, K)``."""
         return self.probabilities(state) @ self.grid
 
+    def policy_by_state(self) -> np.ndarray:
+        """Mean policy of every person in every state, ``(N, S, K)``.
+
+        A state a person has never visited shows the mean policy of the visited states of its
+        group (of all visited states if none): what others expect of them there.
+        """
+        a = self.attraction
+        if self._risk:
+            s_all = np.arange(self.n_states)
+            a = np.stack([self.effective_attraction(np.full(self.n_people, s)) for s in s_all],
+                         axis=1)
+        policy = self._logit(a) @ self.grid  # (N, S, K)
+        visited = self._visited
+        if visited.all():
+            return policy
+        n_groups = int(self._state_groups.max()) + 1
+        onehot = np.eye(n_groups)[self._state_groups]  # (S, groups)
+        w = visited.astype(float)
+        g_sum = np.einsum("nsk,sg->ngk", policy * w[:, :, None], onehot)
+        g_cnt = w @ onehot  # (N, groups)
+        overall = (policy * w[:, :, None]).sum(axis=1) / np.maximum(w.sum(axis=1), 1.0)[:, None]
+        g_mean = np.where(g_cnt[:, :, None] > 0, g_sum / np.maximum(g_cnt, 1.0)[:, :, None],
+                          overall[:, None, :])
+        # Before a person's first update nothing is visited: their prior is all there is.
+        known = visited | ~visited.any(axis=1, keepdims=True)
+        return np.where(known[:, :, None], policy, g_mean[:, self._state_groups])
+
     def act(
         self, rng: np.random.Generator, state: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:

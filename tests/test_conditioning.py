@@ -1,0 +1,49 @@
+"""Issue 19: peer conditioning (Che & Yoo 2001), the technology's parts with literal numbers.
+
+The learned-against-derived check is ``sim.theory_checks`` ``conditioning``
+(tests/test_theory_checks.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.behavior import Learner, LearnerParams
+from sim.behavior.conditioning import PeerConditioning
+from sim.effort import EffortSpace
+
+COND = PeerConditioning(task="output", edges=(0.25, 0.5, 0.75, 1.0), weight=0.9)
+
+
+def test_bins_peers_and_what_a_candidate_sends_them() -> None:
+    np.testing.assert_array_equal(COND.bin(np.array([0.0, 0.25, 0.49, 0.5, 1.2])),
+                                  [0, 1, 1, 2, 4])
+    np.testing.assert_array_equal(COND.peers(6, 3), [[1, 2], [2, 0], [0, 1], [4, 5], [5, 3],
+                                                     [3, 4]])
+    level = np.array([0.2, 0.4, 0.6, 0.9, 0.9, 0.9])
+    # the others' mean: (0.4 + 0.6)/2 = 0.5 → bin 2; (0.2 + 0.6)/2 = 0.4 → 1; 0.3 → 1; 0.9 → 3
+    np.testing.assert_array_equal(COND.observed(level, 3), [2, 1, 1, 3, 3, 3])
+    # person 0's candidates 0.2 (as played) and 1.0: peer 1 sees (0.6 + c)/2, peer 2 (0.4 + c)/2
+    sent = COND.sent(level, np.array([[0.2, 1.0]] * 6), 3)
+    np.testing.assert_array_equal(sent[0], [[1, 3], [1, 2]])
+    assert sent.shape == (6, 2, 2)
+
+
+@pytest.mark.parametrize("bad", [{"edges": ()}, {"edges": (0.5, 0.25)}, {"weight": 1.5}])
+def test_a_bad_conditioning_is_refused(bad: dict) -> None:
+    with pytest.raises(ValueError, match="conditioning"):
+        PeerConditioning(**{"task": "output", "edges": (0.5,), **bad})
+
+
+def test_what_others_expect_in_a_state_one_has_not_been_in() -> None:
+    """Two states; person 0 has been in state 1 only, person 1 in none yet."""
+    space = EffortSpace(("output",), 1.0, 0.5, np.array([[1.0]]))  # grid 0, 0.5, 1
+    lr = Learner(space, LearnerParams(precision=50.0), np.array([[0.5], [0.5]]), n_states=2)
+    u = np.zeros((2, 1, 3))
+    u[0, 0] = [0.0, 0.0, 1.0]  # state 1 of person 0 learns that 1.0 is best
+    lr.update(u, np.array([[1], [1]]), state=np.array([1, 0]), who=np.array([True, False]))
+    policy = lr.policy_by_state()[:, :, 0]
+    assert policy[0, 1] > 0.6
+    assert policy[0, 0] == policy[0, 1]  # unexplored: as where one has been
+    np.testing.assert_allclose(policy[1], [0.5, 0.5])  # nothing visited: the prior
