@@ -228,7 +228,7 @@ class ReducedModel(mesa.Model):
             utility = utility + sanction
         plan_next = self.states.index(*plan.decision_features(self.state))
         if self.conditioning is not None:
-            utility = utility + self._response(effort, cand, measures, before, plan_next)
+            utility = utility + self.peer_response(effort, cand, measures, before, plan_next)
             mine = self.conditioning.observed(effort[:, self._observed], self._group)
             if after is not None:
                 after = after * self._bins + mine[:, None, None]
@@ -236,8 +236,9 @@ class ReducedModel(mesa.Model):
         learner.update(utility, chosen, pay=cand_pay, state=here, next_state=after)
         self.decision_state = plan_next
 
-    def _response(self, effort: np.ndarray, cand: np.ndarray, measures: dict[str, np.ndarray],
-                  before: Any, plan_next: np.ndarray) -> np.ndarray:
+    def peer_response(self, effort: np.ndarray, cand: np.ndarray,
+                      measures: dict[str, np.ndarray], before: Any, plan_next: np.ndarray
+                      ) -> np.ndarray:
         """What each candidate's effect on the peers' next state is worth next period ``(N, K, G)``.
 
         Each peer plays, next period, their mean policy in the state the candidate sends them to;

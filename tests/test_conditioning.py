@@ -47,3 +47,34 @@ def test_what_others_expect_in_a_state_one_has_not_been_in() -> None:
     assert policy[0, 1] > 0.6
     assert policy[0, 0] == policy[0, 1]  # unexplored: as where one has been
     np.testing.assert_allclose(policy[1], [0.5, 0.5])  # nothing visited: the prior
+
+
+def test_the_peers_response_is_priced_by_a_pool_and_worth_nothing_under_a_piece_rate() -> None:
+    """After a few periods of learning: a pool prices the response, a piece rate gives zeros."""
+    from sim.plans import build_plan
+    from sim.theory import ReducedModel
+    from sim.theory_base import pool_plan
+
+    space = EffortSpace(("output",), 2.5, 0.005, np.array([[1.0]]))
+    params = LearnerParams(precision=2000.0, recency=0.99, experience_decay=0.99,
+                           prior_precision=0.1)
+    plans = {"pool": pool_plan(1.0, 1.0),
+             "piece": build_plan({"kind": "commission", "measure": "output", "rate": 0.5})}
+    seen = {}
+    for name, plan in plans.items():
+        model = ReducedModel(plan, space, params, n_people=6, team_size=3, work_group=3,
+                             sigma=0.2, baseline=1.0, prior=[0.5], seed=3, conditioning=COND)
+        calls: list[float] = []
+        real = model.peer_response
+
+        def spy(*args, _real=real, _calls=calls):
+            out = _real(*args)
+            _calls.append(float(np.abs(out).max()))
+            return out
+
+        model.peer_response = spy  # type: ignore[method-assign]
+        for _ in range(30):
+            model.step()
+        seen[name] = max(calls)
+    assert seen["piece"] == 0.0
+    assert seen["pool"] > 1e-4
