@@ -36,74 +36,41 @@ cores at 20 seeds).
 
 from __future__ import annotations
 
-import argparse
-import logging
-from concurrent.futures import ProcessPoolExecutor
-
-import numpy as np
-
-from sim.stats import mean_ci
+from sim.paired import Arm, parser, print_block, print_did, run_arms, run_metrics
 
 SCHEMES = ("gain_sharing", "commission")
 ORGS = ("silo", "iron_triangle")
-ROLES = ("rnd", "supply_chain", "support")
+TASKS = {role: ("teach", "own_kpi") for role in ("rnd", "supply_chain", "support")}
 METRICS = ("help_effort_sr_fr", "collaboration_index", "total_effort", "win_rate", "revenue",
            "strategic_mix", "kpi_savings", "operating_profit", "comp_cost", "pay_gini")
 SANCTION = 0.5
-
-
 EQUAL = ("scheme.plans.firm_pool.equal_share=1.0",)
 
 
-def arm(scheme: str, org: str, tau: float, sanction: float = 0.0, *extra: str
-        ) -> tuple[str, ...]:
+def arm(scheme: str, org: str, tau: float, sanction: float = 0.0, *extra: str) -> Arm:
     """Overrides of one arm."""
     return (f"scheme={scheme}", f"org={org}", "firm.teaching.enabled=true",
             f"firm.teaching.productivity={tau}", f"behavior.sanction.strength={sanction}",
             *extra)
 
 
-def one(args: tuple[tuple[str, ...], int]) -> dict[str, float]:
+def one(args: tuple[Arm, int]) -> dict[str, float]:
     """One run's metrics, and each role's mean effort on teach and on own KPI."""
-    logging.getLogger("MESA").setLevel(logging.WARNING)
-    from sim.config import load_config
-    from sim.simulation import run
-
-    overrides, seed = args
-    r = run(load_config([*overrides, f"seed={seed}"]))
-    m = {k: float(r.metrics.get(k, 0.0)) for k in METRICS}
-    for role in ROLES:
-        rows = [p for p in r.people if p["role"] == role]
-        for t in ("teach", "own_kpi"):
-            m[f"{role}.{t}"] = float(np.mean([p[f"effort_{t}"] for p in rows]))
-    return m
+    return run_metrics(args[0], args[1], METRICS, TASKS)
 
 
 def main() -> None:
     """Print each row's paired differences."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, default=20)
-    ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=1900)
-    args = ap.parse_args()
+    args = parser(__doc__.splitlines()[0], 1900).parse_args()
     seeds = [args.seed + k for k in range(args.seeds)]
-    keys = [*METRICS, *(f"{r}.{t}" for r in ROLES for t in ("teach", "own_kpi"))]
+    keys = [*METRICS, *(f"{r}.{t}" for r, ts in TASKS.items() for t in ts)]
     arms = [arm(s, o, x) for s in SCHEMES for o in ORGS for x in (0.5, 0.0)]
     arms += [arm("gain_sharing", o, x, SANCTION) for o in ORGS for x in (0.5, 0.0)]
     arms += [arm("gain_sharing", o, x, 0.0, *EQUAL) for o in ORGS for x in (0.5, 0.0)]
-    tasks = [(a, s) for a in arms for s in seeds]
-    with ProcessPoolExecutor(args.jobs) as pool:
-        out = dict(zip(tasks, pool.map(one, tasks, chunksize=4), strict=True))
+    out = run_arms(one, arms, seeds, args.jobs)
 
-    def diff(a: tuple[str, ...], b: tuple[str, ...], key: str) -> np.ndarray:
-        return np.array([out[(a, s)][key] - out[(b, s)][key] for s in seeds])
-
-    def block(title: str, on: tuple[str, ...], off: tuple[str, ...]) -> None:
-        print(f"\n{title}   ({args.seeds} seeds)")
-        for key in keys:
-            ci = mean_ci(diff(on, off, key))
-            lvl = np.mean([out[(off, s)][key] for s in seeds])
-            print(f"  {key:26s} {ci.mean:+10.4g} ± {ci.half:.3g}   (τ = 0: {lvl:.4g})")
+    def block(title: str, on: Arm, off: Arm) -> None:
+        print_block(out, title, on, off, seeds, keys, off_label="τ = 0:")
 
     for org in ORGS:
         for scheme in SCHEMES:
@@ -115,15 +82,10 @@ def main() -> None:
         block(f"teaching τ = 0.5 − τ = 0: gain_sharing with the whole pool split equally "
               f"(λ = 1), {org}", arm("gain_sharing", org, 0.5, 0.0, *EQUAL),
               arm("gain_sharing", org, 0.0, 0.0, *EQUAL))
-        print(f"\ngain_sharing − commission with teaching − without (τ = 0): {org}")
-        g_on, g_off = arm("gain_sharing", org, 0.5), arm("gain_sharing", org, 0.0)
-        c_on, c_off = arm("commission", org, 0.5), arm("commission", org, 0.0)
-        for key in keys:
-            d = diff(g_on, c_on, key) - diff(g_off, c_off, key)
-            ci = mean_ci(d)
-            gap = mean_ci(diff(g_on, c_on, key))
-            print(f"  {key:26s} {ci.mean:+10.4g} ± {ci.half:.3g}   (gap with teaching "
-                  f"{gap.mean:+.4g} ± {gap.half:.3g})")
+        print_did(out, f"gain_sharing − commission with teaching − without (τ = 0): {org}",
+                  (arm("gain_sharing", org, 0.5), arm("commission", org, 0.5),
+                   arm("gain_sharing", org, 0.0), arm("commission", org, 0.0)),
+                  seeds, keys, "gap with teaching", width=26, gap_of=0)
 
 
 if __name__ == "__main__":

@@ -18,13 +18,7 @@ Usage: ``python experiments/team_upside.py [--seeds 20] [--jobs 2] [--strength 0
 
 from __future__ import annotations
 
-import argparse
-import logging
-from concurrent.futures import ProcessPoolExecutor
-
-import numpy as np
-
-from sim.stats import mean_ci
+from sim.paired import Arm, parser, print_block, print_did, run_arms, run_metrics
 
 NO_KPI_VALUE = ("firm.kpi_value.rnd=0", "firm.kpi_value.supply_chain=0",
                 "firm.kpi_value.support=0")
@@ -37,33 +31,19 @@ METRICS = ("help_effort_sr_fr", "collaboration_index", "total_effort", "ar_volum
            "strategic_mix", "operating_profit", "comp_cost", "pay_gini")
 
 
-def arm(scheme: str, org: str, strength: float) -> tuple[str, ...]:
+def arm(scheme: str, org: str, strength: float) -> Arm:
     """Overrides of one arm."""
     return (f"scheme={scheme}", f"org={org}", f"behavior.sanction.strength={strength}")
 
 
-def one(args: tuple[tuple[str, ...], int]) -> dict[str, float]:
+def one(args: tuple[Arm, int]) -> dict[str, float]:
     """One run's metrics."""
-    logging.getLogger("MESA").setLevel(logging.WARNING)
-    from sim.config import load_config
-    from sim.simulation import run
-
-    overrides, seed = args
-    r = run(load_config([*overrides, f"seed={seed}"]))
-    m = {k: float(r.metrics.get(k, 0.0)) for k in METRICS}
-    for role, tasks in TASKS.items():
-        rows = [p for p in r.people if p["role"] == role]
-        for t in tasks:
-            m[f"{role}.{t}"] = float(np.mean([p[f"effort_{t}"] for p in rows]))
-    return m
+    return run_metrics(args[0], args[1], METRICS, TASKS)
 
 
 def main() -> None:
     """Print each row's paired differences."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, default=20)
-    ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=1900)
+    ap = parser(__doc__.splitlines()[0], 1900)
     ap.add_argument("--strength", type=float, default=0.5)
     ap.add_argument("--ablation-only", action="store_true",
                     help="only the ablation rows (own KPI of no value)")
@@ -75,40 +55,23 @@ def main() -> None:
     ablated = [(*arm("gain_sharing", o, x), *NO_KPI_VALUE) for o in ORGS
                for x in (args.strength, 0.0)]
     arms += ablated
-    tasks = [(a, s) for a in arms for s in seeds]
-    with ProcessPoolExecutor(args.jobs) as pool:
-        out = dict(zip(tasks, pool.map(one, tasks, chunksize=4), strict=True))
-
-    def diff(a: tuple[str, ...], b: tuple[str, ...], key: str) -> np.ndarray:
-        return np.array([out[(a, s)][key] - out[(b, s)][key] for s in seeds])
-
-    def block(title: str, on: tuple[str, ...], off: tuple[str, ...]) -> None:
-        same = all(out[(on, s)] == out[(off, s)] for s in seeds)
-        print(f"\n{title}   ({args.seeds} seeds{'; identical runs' if same else ''})")
-        for key in keys:
-            ci = mean_ci(diff(on, off, key))
-            lvl = np.mean([out[(off, s)][key] for s in seeds])
-            print(f"  {key:26s} {ci.mean:+10.4g} ± {ci.half:.3g}   (off {lvl:.4g})")
+    out = run_arms(one, arms, seeds, args.jobs)
 
     for org in ORGS:
-        block(f"ablation, own KPI of no value (firm.kpi_value 0): sanction on − off, "
-              f"gain_sharing, {org}", (*arm("gain_sharing", org, args.strength), *NO_KPI_VALUE),
-              (*arm("gain_sharing", org, 0.0), *NO_KPI_VALUE))
+        print_block(out, f"ablation, own KPI of no value (firm.kpi_value 0): sanction on − off, "
+                    f"gain_sharing, {org}", (*arm("gain_sharing", org, args.strength),
+                                             *NO_KPI_VALUE),
+                    (*arm("gain_sharing", org, 0.0), *NO_KPI_VALUE), seeds, keys)
     if args.ablation_only:
         return
     for org in ORGS:
         for scheme in SCHEMES:
-            block(f"sanction on − off: {scheme}, {org}", arm(scheme, org, args.strength),
-                  arm(scheme, org, 0.0))
-        print(f"\ngain_sharing − commission with the sanction − without: {org}")
-        g_on, g_off = arm("gain_sharing", org, args.strength), arm("gain_sharing", org, 0.0)
-        c_on, c_off = arm("commission", org, args.strength), arm("commission", org, 0.0)
-        for key in METRICS:
-            d = diff(g_on, c_on, key) - diff(g_off, c_off, key)
-            ci = mean_ci(d)
-            gap = mean_ci(diff(g_off, c_off, key))
-            print(f"  {key:22s} {ci.mean:+10.4g} ± {ci.half:.3g}   (gap without "
-                  f"{gap.mean:+.4g} ± {gap.half:.3g})")
+            print_block(out, f"sanction on − off: {scheme}, {org}", arm(scheme, org, args.strength),
+                        arm(scheme, org, 0.0), seeds, keys)
+        print_did(out, f"gain_sharing − commission with the sanction − without: {org}",
+                  (arm("gain_sharing", org, args.strength), arm("commission", org, args.strength),
+                   arm("gain_sharing", org, 0.0), arm("commission", org, 0.0)),
+                  seeds, METRICS, "gap without")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ Each person's output on task k is ``x_k = x₀ + t_k + σ·ε_k`` (ε standard n
 run's ``shocks`` stream); task k's output is the measure named after it. A team's output is the
 sum of its members'. Pay comes from a plan built by :func:`sim.plans.build_plan`, utility from the
 engine in :mod:`sim.behavior`; nothing here computes effort from a formula. The closed forms in
-:mod:`sim.theory_checks` are only ever used as *targets* to compare learned behaviour against.
+:mod:`sim.theory_checks` and :mod:`sim.theory_upside` are only ever used as *targets* to compare
+learned behaviour against.
 
 The baseline output x₀ keeps measures positive so that plans floored at zero (commission on a
 non-negative measure, a pool floored at 0) are linear where the theory assumes they are; it adds
@@ -150,9 +151,10 @@ class ReducedModel(mesa.Model):
         if conditioning is not None:
             if teaching is not None:
                 raise ValueError("conditioning: not with teaching in the same run")
-            if conditioning.task not in space.tasks or group < 2:
+            if conditioning.task not in space.tasks or group < 2 or team_size % group:
                 raise ValueError(f"conditioning: needs one of the tasks {space.tasks} and work "
-                                 f"groups of 2 or more, got {conditioning.task!r}, {group}")
+                                 f"groups of 2 or more inside one pool (dividing the team of "
+                                 f"{team_size}), got {conditioning.task!r}, {group}")
             self._observed = space.tasks.index(conditioning.task)
             start = conditioning.observed(prior_arr[:, self._observed], group)
             self.decision_state = self.decision_state * self._bins + start
@@ -230,8 +232,8 @@ class ReducedModel(mesa.Model):
         if self.conditioning is not None:
             utility = utility + self.peer_response(effort, cand, measures, before, plan_next)
             mine = self.conditioning.observed(effort[:, self._observed], self._group)
-            if after is not None:
-                after = after * self._bins + mine[:, None, None]
+            after = (np.zeros((n, k, g), dtype=np.intp) if after is None else after
+                     ) * self._bins + mine[:, None, None]
             plan_next = plan_next * self._bins + mine
         learner.update(utility, chosen, pay=cand_pay, state=here, next_state=after)
         self.decision_state = plan_next
@@ -243,7 +245,9 @@ class ReducedModel(mesa.Model):
 
         Each peer plays, next period, their mean policy in the state the candidate sends them to;
         the change against the realised action's is the teammates' moved output, which the plan
-        prices (``rest``), weighted by the conditioning's ``weight``.
+        prices (``rest``), weighted by the conditioning's ``weight``. It is priced at this
+        period's plan state and one's realised measures: exact for the one-period linear pools
+        of the check, an approximation for periodic or nonlinear plans.
         """
         cond, plan = self.conditioning, self.plan
         assert cond is not None

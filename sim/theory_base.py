@@ -122,7 +122,7 @@ def learn_seeds(
     """Learned mean policy per seed, ``(seeds, K)`` (``(seeds, N, K)`` with ``by_person``).
 
     ``mechanisms`` are passed to :func:`sim.theory.learn` (``sanction``, ``work_group``,
-    ``teaching``).
+    ``teaching``, ``conditioning``).
     """
     out = []
     for seed in st.seeds_for(name):

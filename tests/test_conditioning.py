@@ -1,6 +1,6 @@
 """Issue 19: peer conditioning (Che & Yoo 2001), the technology's parts with literal numbers.
 
-The learned-against-derived check is ``sim.theory_checks`` ``conditioning``
+The learned-against-derived check is ``sim.theory_upside`` ``conditioning``
 (tests/test_theory_checks.py).
 """
 
@@ -78,3 +78,52 @@ def test_the_peers_response_is_priced_by_a_pool_and_worth_nothing_under_a_piece_
         seen[name] = max(calls)
     assert seen["piece"] == 0.0
     assert seen["pool"] > 1e-4
+
+
+def test_a_mean_on_an_edge_is_in_the_bin_above_whatever_the_rounding() -> None:
+    grid = np.round(np.arange(0, 1.005, 0.005), 3)
+    # every pair of grid levels whose mean is exactly 0.5: the bin [0.5, 0.75) (index 2)
+    a = grid[grid <= 0.5]
+    b = np.round(1.0 - a, 3)
+    level = np.stack([np.zeros_like(a), a, b], axis=1).ravel()  # groups of 3: (x, a, b)
+    np.testing.assert_array_equal(COND.observed(level, 3)[0::3], 2)
+    # the realised level sends each peer to the bin that peer observes
+    rng = np.random.default_rng(5)
+    for n in (2, 3, 6):
+        lv = rng.choice(grid, 600)
+        sent = COND.sent(lv, lv[:, None], n)[:, :, 0]
+        np.testing.assert_array_equal(sent, COND.observed(lv, n)[COND.peers(lv.size, n)])
+
+
+def test_conditioning_needs_work_groups_inside_one_pool() -> None:
+    from sim.theory import ReducedModel
+    from sim.theory_base import pool_plan
+
+    space = EffortSpace(("output",), 2.5, 0.005, np.array([[1.0]]))
+    with pytest.raises(ValueError, match="inside one pool"):
+        ReducedModel(pool_plan(1.0, 1.0), space, LearnerParams(precision=10.0), n_people=8,
+                     team_size=2, work_group=4, sigma=0.2, baseline=1.0, prior=[0.5], seed=1,
+                     conditioning=COND)
+
+
+def test_with_a_discount_the_next_bin_is_the_state_a_candidate_leads_to() -> None:
+    """A one-state plan and γ > 0: the learner is given each candidate's next state."""
+    from sim.plans import build_plan
+    from sim.theory import ReducedModel
+
+    space = EffortSpace(("output",), 2.5, 0.005, np.array([[1.0]]))
+    plan = build_plan({"kind": "commission", "measure": "output", "rate": 0.5})
+    model = ReducedModel(plan, space, LearnerParams(precision=10.0, discount=0.5), n_people=6,
+                         team_size=3, work_group=3, sigma=0.2, baseline=1.0, prior=[0.5], seed=1,
+                         conditioning=COND)
+    seen = []
+    real = model.learner.update
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("next_state"))
+        return real(*args, **kwargs)
+
+    model.learner.update = spy  # type: ignore[method-assign]
+    model.step()
+    assert seen[0] is not None and seen[0].shape == (6, 1, space.grid.size)
+    np.testing.assert_array_equal(seen[0][:, 0, 0], model.decision_state)

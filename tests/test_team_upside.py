@@ -3,7 +3,7 @@
 Worked examples of each technology with literal numbers, the plan functions they read, and the
 firm's switch: off changes nothing, and where nobody's action moves anybody else's pay (a
 commission silo) the sanction has nothing to act on. The learned-against-derived checks are
-``sim.theory_checks`` (``teaching``, ``sanction``) in tests/test_theory_checks.py.
+``sim.theory_upside`` (``teaching``, ``sanction``) in tests/test_theory_checks.py.
 """
 
 from __future__ import annotations

@@ -63,8 +63,13 @@ class PeerConditioning:
         return len(self.edges) + 1
 
     def bin(self, level: np.ndarray) -> np.ndarray:
-        """Bin of each observed level (any shape)."""
-        return np.searchsorted(np.asarray(self.edges, dtype=float), level, side="right")
+        """Bin of each observed level (any shape); a level within 1e-9 of an edge is on it.
+
+        The others' mean is a sum of grid levels divided by ``n − 1``; rounding would otherwise
+        put a mean exactly on an edge in the bin below it, depending on the order of the sum.
+        """
+        return np.searchsorted(np.asarray(self.edges, dtype=float), np.asarray(level) + 1e-9,
+                               side="right")
 
     @staticmethod
     def peers(n_people: int, group: int) -> np.ndarray:

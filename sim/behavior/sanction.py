@@ -22,7 +22,7 @@ The technology, stated before any run (docs/behavior.md, "Peer sanction"):
 Where one's action moves nobody else's pay (individual plans), there is nothing to sanction:
 the term is zero by construction, not by a rule about schemes. The derived effort in an equal
 split of ``v·Q`` among a pool of ``N`` with work groups of ``n``:
-``e* = v/(N·c) · (1 + κ · P(n) · (N − 1))`` (``sim.theory_checks``).
+``e* = v/(N·c) · (1 + κ · P(n) · (N − 1))`` (``sim.theory_upside``).
 """
 
 from __future__ import annotations
