@@ -64,16 +64,28 @@ def _segments(group: np.ndarray, ability: np.ndarray) -> tuple[np.ndarray, np.nd
     return order, starts[seg], ends[seg]
 
 
+def _within(group: np.ndarray, ability: np.ndarray, x: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+    """Sorted by (group, ability): Σ x and Σ A·x over the less able and over the more able.
+
+    Returns:
+        ``(order, A sorted, (Σ x below, Σ A·x below, Σ x above, Σ A·x above))``, each ``(N,)``
+        in sorted order (ties add 0 to every sum they enter).
+    """
+    order, start, end = _segments(group, ability)
+    a, w = ability[order], x[order]
+    cw = np.concatenate([[0.0], np.cumsum(w)])
+    caw = np.concatenate([[0.0], np.cumsum(a * w)])
+    pos = np.arange(a.size)
+    return order, a, (cw[pos] - cw[start], caw[pos] - caw[start],
+                      cw[end] - cw[pos + 1], caw[end] - caw[pos + 1])
+
+
 def gap_sums(ability: np.ndarray, group: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """``Σ_j max(A_i − A_j, 0) · w_j`` over the others ``j`` of each person's group ``(N,)``."""
     if ability.size == 0:
         return np.zeros(0)
-    order, start, _ = _segments(group, ability)
-    a, w = ability[order], weight[order]
-    cw = np.concatenate([[0.0], np.cumsum(w)])
-    caw = np.concatenate([[0.0], np.cumsum(a * w)])
-    pos = np.arange(a.size)
-    below_w, below_aw = cw[pos] - cw[start], caw[pos] - caw[start]  # the less able (ties add 0)
+    order, a, (below_w, below_aw, _, _) = _within(group, ability, weight)
     out = np.empty_like(a)
     out[order] = a * below_w - below_aw
     return np.maximum(out, 0.0)  # a sum of terms ≥ 0; differences of prefix sums may round below
@@ -83,12 +95,7 @@ def received(ability: np.ndarray, group: np.ndarray, teaching: np.ndarray) -> np
     """``Σ_i s_i · max(A_i − A_j, 0)`` over the others ``i`` of each ``j``'s group ``(N,)``."""
     if ability.size == 0:
         return np.zeros(0)
-    order, _, end = _segments(group, ability)
-    a, s = ability[order], teaching[order]
-    cs = np.concatenate([[0.0], np.cumsum(s)])
-    cas = np.concatenate([[0.0], np.cumsum(a * s)])
-    pos = np.arange(a.size)
-    above_s, above_as = cs[end] - cs[pos + 1], cas[end] - cas[pos + 1]  # the more able
+    order, a, (_, _, above_s, above_as) = _within(group, ability, teaching)
     out = np.empty_like(a)
     out[order] = above_as - a * above_s
     return np.maximum(out, 0.0)
