@@ -230,8 +230,9 @@ class ReducedModel(mesa.Model):
             utility = utility + sanction
         plan_next = self.states.index(*plan.decision_features(self.state))
         if self.conditioning is not None:
-            utility = utility + self.peer_response(effort, cand, measures, before, plan_next)
             mine = self.conditioning.observed(effort[:, self._observed], self._group)
+            utility = utility + self.peer_response(effort, cand, measures, before, plan_next,
+                                                   mine)
             after = (np.zeros((n, k, g), dtype=np.intp) if after is None else after
                      ) * self._bins + mine[:, None, None]
             plan_next = plan_next * self._bins + mine
@@ -239,15 +240,16 @@ class ReducedModel(mesa.Model):
         self.decision_state = plan_next
 
     def peer_response(self, effort: np.ndarray, cand: np.ndarray,
-                      measures: dict[str, np.ndarray], before: Any, plan_next: np.ndarray
-                      ) -> np.ndarray:
+                      measures: dict[str, np.ndarray], before: Any, plan_next: np.ndarray,
+                      observed: np.ndarray) -> np.ndarray:
         """What each candidate's effect on the peers' next state is worth next period ``(N, K, G)``.
 
         Each peer plays, next period, their mean policy in the state the candidate sends them to;
         the change against the realised action's is the teammates' moved output, which the plan
         prices (``rest``), weighted by the conditioning's ``weight``. It is priced at this
         period's plan state and one's realised measures: exact for the one-period linear pools
-        of the check, an approximation for periodic or nonlinear plans.
+        of the check, an approximation for periodic or nonlinear plans. ``observed`` is each
+        person's bin of the others' realised level (where the realised action sends each peer).
         """
         cond, plan = self.conditioning, self.plan
         assert cond is not None
@@ -256,10 +258,9 @@ class ReducedModel(mesa.Model):
         grp = self._group
         peers = cond.peers(n, grp)
         sent = cond.sent(level, cand[..., self._observed].reshape(n, k * g), grp)
-        now = cond.sent(level, level[:, None], grp)[:, :, 0]
         policy = self.learner.policy_by_state()  # (N, S, K)
         to = plan_next[peers][:, :, None] * self._bins + sent  # (N, n − 1, C)
-        was = plan_next[peers] * self._bins + now  # (N, n − 1)
+        was = plan_next[peers] * self._bins + observed[peers]  # (N, n − 1)
         moved = (policy[peers[:, :, None], to] - policy[peers, was][:, :, None, :]).sum(axis=1)
         rest = {self.space.tasks[j]: moved[..., j] for j in self._out}
         own = {m: np.repeat(v[:, None], k * g, axis=1) for m, v in measures.items()}

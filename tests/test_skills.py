@@ -125,7 +125,7 @@ def test_only_a_pooled_plan_pays_for_teaching(scheme: str, monkeypatch) -> None:
         firm = _firm(f"scheme={scheme}")
         firm.keep_phases = True
         if strip:
-            monkeypatch.setattr(payroll, "shared_rest", lambda measured, g: None)
+            monkeypatch.setattr(payroll, "shared_rest", lambda rest, inside: None)
         firm.step()
         monkeypatch.undo()
         assert firm.last.paid is not None

@@ -123,10 +123,11 @@ class Firm(mesa.Model):
         self.accounts = market.Accounts(p.n_accounts, p.market, self.lines, streams["market"])
         self.deals = Deals(capacity=max(1024, p.n_accounts))
         self.org = org.build(p.heads, p.org, self.lines)
-        self.payroll = Payroll(cfg["scheme"], self.org, p, self.lines)
         #: Own-KPI ability and knowledge transfer (``firm.teaching``), ``None`` when off.
         skills = (Skills(self.org, units.work_group_ids(self.org, self.lines, p), p,
                          streams["ability"]) if p.firm.teaching.enabled else None)
+        self.payroll = Payroll(cfg["scheme"], self.org, p, self.lines,
+                               None if skills is None else skills.group)
         self.people = People(self.org, p, [self.payroll.decision_space(r) for r in range(4)],
                              self.rng, skills)
         org.assign_accounts(self.accounts, p.heads["sales"], p.market.prospect_share,

@@ -364,8 +364,8 @@ class FirmParams:
         prior, intrinsic = per_task("prior", True), per_task("intrinsic", False)
         for role in ROLES[1:] if teaching.enabled else ():  # teach is `prior` of a hire's effort
             tasks[role] = (*tasks[role], TEACH)
-            rest = sum(prior[role].values())
-            prior[role] = {**prior[role], TEACH: rest * teaching.prior / (1 - teaching.prior)}
+            others = sum(prior[role].values())
+            prior[role] = {**prior[role], TEACH: others * teaching.prior / (1 - teaching.prior)}
 
         rr = r.sub("rate_raise")
         raise_ = RateRaise(enabled=rr.boolean("enabled"), trigger=rr.share("trigger", True),

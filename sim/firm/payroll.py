@@ -68,7 +68,6 @@ class Measured:
             candidate makes to the sum of that measure over one's teammates (what one's
             teaching gives them: ``kpi``, and its money value in ``profit`` and
             ``value_added``); ``None`` when off.
-        teammates: Teaching group of every seat ``(N,)`` (−1 for ARs) with ``rest``.
     """
 
     realised: dict[str, dict[str, np.ndarray]]
@@ -77,7 +76,6 @@ class Measured:
     n_discount: int
     n_timing: int
     rest: dict[str, np.ndarray] | None = None
-    teammates: np.ndarray | None = None
 
 
 def measures(eff: list[np.ndarray], cand: list[np.ndarray], events: Events, deltas: Deltas,
@@ -199,20 +197,20 @@ def measures(eff: list[np.ndarray], cand: list[np.ndarray], events: Events, delt
                     ct["value_added"] = _va_moved(va, credit, sales, timing[kind]["margin"])
             cands[kind][event] = ct
     return Measured(realised=realised, candidates=cands, n_effort=m, n_discount=n_discount,
-                    n_timing=n_timing, rest=rest,
-                    teammates=None if taught is None else taught.group)
+                    n_timing=n_timing, rest=rest)
 
 
-def shared_rest(measured: Measured, g: Groups) -> dict[str, np.ndarray] | None:
-    """What teaching gives the teammates, where they share one's pool and unit under ``g``.
+def teammates_inside(team: np.ndarray, g: Groups) -> np.ndarray | None:
+    """Whose teammates share their pool and unit under ``g`` ``(N,)``; ``None``: everyone's.
 
     A plan reads ``rest`` as a change in the others of one's unit (and so of one's pool); where
-    one's teammates are paid from other pools (a pool of one) it is worth nothing to one under
-    this plan.
+    one's teammates are paid from other pools (a pool of one) teaching is worth nothing to one
+    under this plan.
+
+    Args:
+        team: Teaching group of every seat ``(N,)``, −1 for ARs (``Skills.group``).
+        g: A plan's pool groups.
     """
-    if measured.rest is None or measured.teammates is None:
-        return None
-    team = measured.teammates
     key = g.pool.astype(np.int64) * (int(g.unit.max()) + 1) + g.unit
     learns = team >= 0
     n_groups = int(team.max()) + 1 if learns.any() else 0
@@ -222,9 +220,15 @@ def shared_rest(measured: Measured, g: Groups) -> dict[str, np.ndarray] | None:
     np.maximum.at(hi, team[learns], key[learns])
     inside = np.zeros(team.size, dtype=bool)
     inside[learns] = lo[team[learns]] == hi[team[learns]]
-    if inside[learns].all():  # ARs' rows are 0 anyway
-        return measured.rest
-    return {k: np.where(inside[:, None], v, 0.0) for k, v in measured.rest.items()}
+    return None if inside[learns].all() else inside  # ARs' rows of ``rest`` are 0 anyway
+
+
+def shared_rest(rest: dict[str, np.ndarray] | None, inside: np.ndarray | None
+                ) -> dict[str, np.ndarray] | None:
+    """``rest`` where the teammates share one's pool and unit (:func:`teammates_inside`), else 0."""
+    if rest is None or inside is None:
+        return rest
+    return {k: np.where(inside[:, None], v, 0.0) for k, v in rest.items()}
 
 
 def _va_moved(va: np.ndarray, credit: units.Credit, sales: np.ndarray, d_margin: np.ndarray
@@ -291,9 +295,11 @@ class Payroll:
         p: The firm's parameters.
     """
 
-    def __init__(self, scheme_cfg: Mapping[str, Any], org: Org, p: Params, lines: Lines
-                 ) -> None:
+    def __init__(self, scheme_cfg: Mapping[str, Any], org: Org, p: Params, lines: Lines,
+                 teammates: np.ndarray | None = None) -> None:
         self.org, self.p, self.lines = org, p, lines
+        #: Teaching group of every seat with ``firm.teaching`` on (``Skills.group``), else None.
+        self.teammates = teammates
         # Per pooled plan and month: pay to each pool that has members (trap detection).
         self.pool_log: dict[str, list[np.ndarray]] = {}
         self.pool_log_start: dict[str, int] = {}  # month of each log's first entry
@@ -316,6 +322,7 @@ class Payroll:
         self.state: dict[str, PeriodState] = {name: plan.initial_state(self.org.n)
                                               for name, plan in self.all_plans().items()}
         self._groups: dict[str, tuple[np.ndarray, Groups]] | None = None
+        self._inside: dict[str, np.ndarray | None] = {}  # per plan, see teammates_inside
         # Units of organisations and their scorecards (issue 18), for the plans that ask.
         gs = [pl for pl in self.plans.values() if isinstance(pl, GainSharing)]
         kinds = {pl.units for pl in gs if pl.units == "organisations"
@@ -461,7 +468,7 @@ class Payroll:
             # Counterfactual pay is needed for members only, and for discount, timing and the
             # probe for member ARs only.
             c = self._counterfactual(plan, ev, cand["effort"], before, g, everyone, ratchet=True,
-                                     peer=peer, rest=shared_rest(measured, g))
+                                     peer=peer, rest=self._rest(name, measured.rest, g))
             c_d = self._counterfactual(plan, ev, cand["discount"], before, g, ars)
             c_t = self._counterfactual(plan, ev, cand["timing"], before, g, ars)
             c_p = (self._counterfactual(plan, ev, cand["probe"], before, g, ars)
@@ -488,6 +495,15 @@ class Payroll:
         return Paid(pay=pay, effort=cf, discount=cfd, timing_now=t_now, timing_next=t_next,
                     ar_marginal=marginal[sales], next_features=next_features,
                     kpi_savings=self._kpi_savings(realised["booking"]["kpi"]), peer=peer)
+
+    def _rest(self, name: str, rest: dict[str, np.ndarray] | None, g: Groups
+              ) -> dict[str, np.ndarray] | None:
+        """What teaching gives the teammates, as plan ``name`` can price it (pools are fixed)."""
+        if rest is None or self.teammates is None:
+            return None
+        if name not in self._inside:
+            self._inside[name] = teammates_inside(self.teammates, g)
+        return shared_rest(rest, self._inside[name])
 
     def _kpi_savings(self, kpi: np.ndarray) -> float | None:
         """Operating cost the month's own-KPI output saved (``None``: KPI is not valued)."""

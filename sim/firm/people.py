@@ -170,13 +170,12 @@ class People:
         if self.skills is None:
             return None
         fp, n = self.p.firm, self.org.n
-        teaching, own, prod = np.zeros(n), np.zeros(n), np.zeros(n)
+        teaching, own = np.zeros(n), np.zeros(n)
         for r in range(1, 4):
             rows = self.org.idx[r]
             teaching[rows] = eff[r][:, fp.column(r, TEACH)]
             own[rows] = eff[r][:, fp.column(r, "own_kpi")]
-            prod[rows] = fp.kpi_productivity[ROLES[r]]
-        return self.skills.month(teaching, own, prod)
+        return self.skills.month(teaching, own)
 
     def candidates(self, acts: Actions) -> list[np.ndarray]:
         """Every role's candidate effort vectors ``(N_r, K, G, K)`` around what was played."""

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.firm.org import Org
-from sim.firm.params import SALES, Params, TeachingParams
+from sim.firm.params import ROLES, SALES, Params, TeachingParams
 
 
 @dataclass(frozen=True)
@@ -44,12 +44,10 @@ class Taught:
         ability: Each seat's own-KPI ability this month, after teaching ``(N,)`` (1 for ARs).
         reach: What one more unit of each seat's teaching adds to its teammates' summed KPI
             this month ``(N,)``.
-        group: Teaching group of every seat ``(N,)``, ``0 …``; −1 for ARs.
     """
 
     ability: np.ndarray
     reach: np.ndarray
-    group: np.ndarray
 
 
 def _segments(group: np.ndarray, ability: np.ndarray) -> tuple[np.ndarray, np.ndarray,
@@ -120,8 +118,13 @@ class Skills:
         _, ids, counts = np.unique(np.where(self.learns, work_group * 4 + org.role, -1),
                                    return_inverse=True, return_counts=True)
         offset = 0 if self.learns.all() else 1  # ARs' shared id −1 sorts first
+        #: Teaching group of every seat, ``0 …``; −1 for ARs.
         self.group = np.where(self.learns, ids - offset, -1)
         self.peers = np.where(self.learns, counts[ids] - 1, 0).astype(float)  # n − 1 per seat
+        self.per_peer = np.where(self.peers > 0,
+                                 self.tp.productivity / np.maximum(self.peers, 1.0), 0.0)
+        self.productivity = np.array([0.0, *(p.firm.kpi_productivity[r] for r in ROLES[1:])]
+                                     )[org.role]
         self.innate = np.ones(org.n)
         self.innate[self.learns] = self._draw(int(self.learns.sum()))
         self.stock = np.zeros(org.n)
@@ -131,27 +134,23 @@ class Skills:
         sigma = self.tp.ability_spread
         return self.rng.lognormal(-0.5 * sigma**2, sigma, n)
 
-    def month(self, teaching: np.ndarray, own_effort: np.ndarray, productivity: np.ndarray
-              ) -> Taught:
+    def month(self, teaching: np.ndarray, own_effort: np.ndarray) -> Taught:
         """This month's teaching: stocks move, and each seat's reach.
 
         Args:
             teaching: Teaching effort per seat ``(N,)`` (0 for ARs).
             own_effort: Own-KPI effort per seat ``(N,)`` (0 for ARs).
-            productivity: ``kpi_productivity`` of each seat's role ``(N,)``.
         """
-        tau = self.tp.productivity
         kept = self.tp.retention * self.stock
         start = self.innate + kept
-        rows = self.learns
-        per_peer = np.where(self.peers > 0, tau / np.maximum(self.peers, 1.0), 0.0)
+        rows, per_peer = self.learns, self.per_peer
         gained = np.zeros_like(start)
         gained[rows] = per_peer[rows] * received(start[rows], self.group[rows], teaching[rows])
         reach = np.zeros_like(start)
         reach[rows] = per_peer[rows] * gap_sums(start[rows], self.group[rows],
-                                                (productivity * own_effort)[rows])
+                                                (self.productivity * own_effort)[rows])
         self.stock = kept + gained
-        return Taught(ability=self.innate + self.stock, reach=reach, group=self.group)
+        return Taught(ability=self.innate + self.stock, reach=reach)
 
     def hire(self, quit: np.ndarray) -> None:
         """Seats refilled: a hire brings their own innate ability and no taught stock."""
