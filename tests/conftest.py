@@ -17,6 +17,7 @@ PLAN_EXAMPLES: dict[str, list[dict]] = {
          "tier_style": "marginal", "period": 12, "cap": 3.0},
         {"kind": "commission", "measure": "margin", "tiers": [[0, 0.02], [10, 0.04]],
          "tier_style": "retroactive", "period": 3},
+        {"kind": "commission", "measure": "revenue", "rate": 0.04, "period": 12},
     ],
     "target_bonus": [
         {"kind": "target_bonus", "weights": {"kpi": 1.0}, "target": {"kpi": 12.0}, "bonus": 10.0,

@@ -459,6 +459,9 @@ class TieringParams(_Group):
         return self.mode == "company"
 
 
+#: How far ahead people value a candidate (``behavior.horizon``, :mod:`sim.plans.horizon`).
+HORIZONS = ("period", "month")
+
 #: Fields of the learning rule (``sim.behavior.LearnerParams``, which checks their ranges).
 LEARNER_FIELDS = ("precision", "recency", "experience_decay", "foregone_weight",
                   "initial_experience", "prior_precision", "discount")
@@ -475,6 +478,12 @@ class BehaviorParams:
     frozen: frozenset[str]
     sanction_strength: float = 0.0
     sanction_span: int = 1
+    #: ``period``: a candidate is valued by its change in the period's expected payout
+    #: (:mod:`sim.plans.horizon`); ``month``: by its change in this month's accrual.
+    horizon: str = "month"
+    forecast_memory: float = 0.9
+    forecast_nodes: int = 15
+    forecast_pool_nodes: int = 3
 
     @classmethod
     def from_config(cls, node: Any) -> BehaviorParams:
@@ -494,7 +503,11 @@ class BehaviorParams:
         out = cls(learner=learner, grid_step=r.number("grid_step", 0.0, 1.0, low_open=True),
                   ratchet_discount=r.share("ratchet_discount"),
                   time_discount=r.share("time_discount"), frozen=frozenset(map(str, frozen)),
-                  sanction_strength=strength, sanction_span=span)
+                  sanction_strength=strength, sanction_span=span,
+                  horizon=r.choice("horizon", HORIZONS),
+                  forecast_memory=r.number("forecast_memory", 0.0, 0.999),
+                  forecast_nodes=r.integer("forecast_nodes", 1),
+                  forecast_pool_nodes=r.integer("forecast_pool_nodes", 1))
         r.done()
         return out
 

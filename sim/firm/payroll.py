@@ -29,7 +29,7 @@ from sim.firm.ledger import Lines
 from sim.firm.org import Org
 from sim.firm.params import HELP_TASKS, MEASURES, RND, ROLES, SALES, SUPPLY, TEACH, Params
 from sim.firm.skills import Taught
-from sim.plans import GainSharing, Groups, PeriodState, Plan, build_plan
+from sim.plans import GainSharing, Groups, PeriodState, Plan, build_plan, horizon
 from sim.scheme import Scheme, build_scheme
 
 #: Each money measure and the credited amount it is made of: net revenue or margin. The one map
@@ -321,6 +321,16 @@ class Payroll:
                                 for r in self.org.role])
         self.state: dict[str, PeriodState] = {name: plan.initial_state(self.org.n)
                                               for name, plan in self.all_plans().items()}
+        # Looking to the period's end (behavior.horizon: period): every seat's pace of each
+        # periodic plan's measures (a new scheme's forecasts start afresh).
+        b = self.p.behavior
+        self.pace: dict[str, horizon.Pace] = (
+            {name: horizon.Pace(b.forecast_memory) for name, plan in self.all_plans().items()
+             if plan.periodic} if b.horizon == "period" else {})
+        # Plans paying on one's own result can pay in steps (a quota, a curve's threshold):
+        # many points; a pool is smooth in one's own result and each point re-splits it.
+        self.quadrature = {"individual": horizon.nodes(b.forecast_nodes),
+                           "pooled": horizon.nodes(b.forecast_pool_nodes)}
         self._groups: dict[str, tuple[np.ndarray, Groups]] | None = None
         self._inside: dict[str, np.ndarray | None] = {}  # per plan, see teammates_inside
         # Units of organisations and their scorecards (issue 18), for the plans that ask.
@@ -403,7 +413,8 @@ class Payroll:
     def _counterfactual(self, plan: Plan, ev: dict[str, np.ndarray],
                         cand: dict[str, np.ndarray], state: PeriodState, g: Groups,
                         rows: np.ndarray, ratchet: bool = False,
-                        peer: np.ndarray | None = None, rest: dict[str, np.ndarray] | None = None
+                        peer: np.ndarray | None = None, rest: dict[str, np.ndarray] | None = None,
+                        now: np.ndarray | None = None, pace: horizon.Pace | None = None
                         ) -> np.ndarray:
         """Counterfactual pay of ``rows`` under their candidates, ``(len(rows), M)``.
 
@@ -412,7 +423,9 @@ class Payroll:
         the value of the candidate's effect on next period's target. With ``peer`` (the peer
         sanction on), a pooled plan also adds to it what each candidate does to the others' pay.
         ``rest`` (teaching on) is what each candidate gives the teammates; only a pooled plan
-        reads others' results.
+        reads others' results. With a ``pace`` (``behavior.horizon: period``) a candidate is
+        valued by what it changes in the period's expected payout (:mod:`sim.plans.horizon`),
+        on top of this month's realised pay ``now`` (``None``: a difference of two valuations).
         """
         groups: Groups | None = g
         if plan.scope == "individual":  # it reads only its own measures of these rows
@@ -420,7 +433,15 @@ class Payroll:
             cand = {k: cand[k][rows] for k in plan.measures}
             state, groups = state.rows(rows), None
             rest = None
-        out = plan.counterfactual(ev, cand, state, groups, rest)
+            pace = None if pace is None else pace.rows(rows)
+            now = None if now is None else now[rows]
+        if pace is None:
+            out = plan.counterfactual(ev, cand, state, groups, rest)
+        else:
+            quadrature = self.quadrature["individual" if plan.scope == "individual"
+                                         else "pooled"]
+            out = horizon.counterfactual(plan, ev, cand, state, groups, rest, pace, quadrature,
+                                         now)
         if peer is not None and plan.budget_balanced:  # only a pool moves others' pay
             peer[rows] += plan.peer_counterfactual(ev, cand, state, groups, rest, own=out)[rows]
         if ratchet:
@@ -465,14 +486,21 @@ class Payroll:
             p, after = plan.pay(ev, before, g)
             everyone = np.flatnonzero(members)
             ars = np.flatnonzero(members & (org.role == SALES))
+            pace = self.pace.get(name)
+            if pace is not None:
+                pace.observe(horizon.observed(plan, ev))
             # Counterfactual pay is needed for members only, and for discount, timing and the
             # probe for member ARs only.
             c = self._counterfactual(plan, ev, cand["effort"], before, g, everyone, ratchet=True,
-                                     peer=peer, rest=self._rest(name, measured.rest, g))
-            c_d = self._counterfactual(plan, ev, cand["discount"], before, g, ars)
-            c_t = self._counterfactual(plan, ev, cand["timing"], before, g, ars)
-            c_p = (self._counterfactual(plan, ev, cand["probe"], before, g, ars)
-                   - self._counterfactual(plan, ev, cand["probe_zero"], before, g, ars))[:, 0]
+                                     peer=peer, rest=self._rest(name, measured.rest, g),
+                                     now=p, pace=pace)
+            c_d = self._counterfactual(plan, ev, cand["discount"], before, g, ars, now=p,
+                                       pace=pace)
+            c_t = self._counterfactual(plan, ev, cand["timing"], before, g, ars, now=p,
+                                       pace=pace)
+            c_p = (self._counterfactual(plan, ev, cand["probe"], before, g, ars, pace=pace)
+                   - self._counterfactual(plan, ev, cand["probe_zero"], before, g, ars,
+                                          pace=pace))[:, 0]
             if name in features_for:
                 next_features[name] = plan.next_features(before, cand["effort"])
             self.state[name] = after
@@ -487,8 +515,9 @@ class Payroll:
             cf[everyone] += c
             cfd[ars] += c_d
             # Next month's pay, with this month's measures standing in for next month's.
-            c_n = (self._counterfactual(plan, ev, cand["timing_next"], after, g, ars)
-                   - self._counterfactual(plan, ev, cand["timing_zero"], after, g, ars))
+            c_n = (self._counterfactual(plan, ev, cand["timing_next"], after, g, ars, pace=pace)
+                   - self._counterfactual(plan, ev, cand["timing_zero"], after, g, ars,
+                                          pace=pace))
             t_now[ars] += c_t
             marginal[ars] += c_p
             t_next[ars] += c_n

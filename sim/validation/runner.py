@@ -61,6 +61,8 @@ class Settings:
     quick: bool = False
     seeds: int | None = None
     workers: int | None = None
+    #: Config overrides added to every arm of a firm preset (``--set``: an ablation).
+    overrides: tuple[str, ...] = ()
 
 
 def arms_of(v: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -83,10 +85,15 @@ def arms_of(v: Mapping[str, Any]) -> dict[str, list[str]]:
     return arms
 
 
-def arm_configs(name: str, v: Mapping[str, Any], quick: bool) -> dict[str, dict[str, Any]]:
-    """Every arm's composed, validated config (a bad override is a one-line ConfigError)."""
+def arm_configs(name: str, v: Mapping[str, Any], quick: bool, common: Sequence[str] = ()
+                ) -> dict[str, dict[str, Any]]:
+    """Every arm's composed, validated config (a bad override is a one-line ConfigError).
+
+    ``common`` overrides follow every arm's own (``--set``), so an ablation applies to all arms.
+    """
     extra = ["debug=small"] if quick else []
-    out = {arm: load_preset(name, [*extra, *overrides]) for arm, overrides in arms_of(v).items()}
+    out = {arm: load_preset(name, [*extra, *overrides, *common])
+           for arm, overrides in arms_of(v).items()}
     cap = v.get("cap_plan")
     for arm, cfg in out.items():
         if cap and cap in cfg["scheme"]["plans"]:
@@ -110,7 +117,7 @@ def run_preset(name: str, settings: Settings, pool: Any, figures: Path
         ctx = Context(f"validate_{name}", spec, dict(cfg["theory"]["learner"]), mapper, figures)
         return REDUCED[v["check"]](ctx), ctx.extras
     n = settings.seeds or (int(v.get("quick_seeds", 3)) if settings.quick else int(v["seeds"]))
-    arms = arm_configs(name, v, settings.quick)
+    arms = arm_configs(name, v, settings.quick, settings.overrides)
     seeds = replication_seeds(int(cfg["seed"]), n)
     tasks = [(c, s) for c in arms.values() for s in seeds]
     out = mapper(firm_task, tasks)
@@ -120,7 +127,8 @@ def run_preset(name: str, settings: Settings, pool: Any, figures: Path
         rows[arm] = {key: np.array([r.get(key, math.nan) for r in chunk]) for key in chunk[0]}
     checks = [evaluate_spec(spec, rows, f"validate_{name}") for spec in v.get("checks", [])]
     extras: dict[str, Any] = {"arms": {a: {k: float(np.nanmean(x)) for k, x in r.items()}
-                                       for a, r in rows.items()}, "seeds": n}
+                                       for a, r in rows.items()}, "seeds": n,
+                             "overrides": list(settings.overrides)}
     if v.get("report"):
         # A quantity an arm does not have (the cap share of a plan without a cap) is left out.
         extras["report"] = {a: {k: mean_ci(r[k]).interval for k in v["report"]
@@ -161,7 +169,7 @@ def run_validation(names: Sequence[str], settings: Settings, out: Path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``incentive-sim-validate [NAME ...] [--quick] [--seeds N]``."""
+    """``incentive-sim-validate [NAME ...] [--quick] [--seeds N] [--set KEY=VALUE ...]``."""
     from sim.results import FolderError, atomic_write, new_run_dir, publish
 
     parser = argparse.ArgumentParser(prog="incentive-sim-validate",
@@ -172,6 +180,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=None, help="seeds per check point")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--out", default="results/validation", help="parent folder")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE",
+                        help="a config override for every arm of the firm presets (an "
+                             "ablation, e.g. --set behavior.horizon=month); repeatable")
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
         known = presets()
@@ -182,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                   f"{', '.join(known)}")
             v = load_preset(n)["validation"]
             if v["kind"] == "firm":  # every arm composes before anything runs
-                arm_configs(n, v, args.quick)
+                arm_configs(n, v, args.quick, args.overrides)
         if args.seeds is not None and args.seeds < 2:
             raise ConfigError(f"--seeds: must be ≥ 2, got {args.seeds}")
         if args.workers is not None and args.workers < 1:
@@ -198,7 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: --out: {str(exc).removeprefix('out: ')}", file=sys.stderr)
         return 2
     try:
-        checks, _ = run_validation(names, Settings(args.quick, args.seeds, args.workers), tmp)
+        checks, _ = run_validation(names, Settings(args.quick, args.seeds, args.workers,
+                                                   tuple(args.overrides)), tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
