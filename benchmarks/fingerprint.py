@@ -96,9 +96,10 @@ def fingerprints(verbose: bool = True, old: bool = False, pre18: bool = False,
     for case in CASES:
         start = time.perf_counter()
         key = " ".join(case)
-        extra = (legacy(case) if old else legacy(case, PRE18) if pre18
+        # The older records predate issue 20 too: its switches are off in them as well.
+        extra = (legacy(case) + PRE20 if old else legacy(case, PRE18) + PRE20 if pre18
                  else list(PRE20) if pre20 else [])
-        out[key] = fingerprint([*case, *extra], NEW20 if pre20 else ())
+        out[key] = fingerprint([*case, *extra], NEW20 if pre20 or old or pre18 else ())
         if verbose:
             print(f"{key:<45} {out[key]}  {time.perf_counter() - start:.1f} s", flush=True)
     return out
