@@ -370,6 +370,7 @@ def validate_run(c: dict[str, Any]) -> None:
         ConfigError: One line naming the field.
     """
     from sim import plan_rules
+    from sim.behavior import state
     from sim.firm.params import ParamError, Params
     from sim.plans import PlanError
     from sim.scheme import build_scheme
@@ -393,6 +394,15 @@ def validate_run(c: dict[str, Any]) -> None:
             if p.firm.teaching.enabled and getattr(plan, "split", None) == "rank":
                 raise ConfigError(f"{where}.plans.{name}.split: rank cannot price teaching "
                                   "(firm.teaching.enabled); allowed: proportional")
+        for role, spec in built.roles.items():  # the learners' memory stays bounded
+            spaces = [built.plans[n].decision_space() for n in spec.plans]
+            chosen = state.chosen(spaces, p.behavior.states_from)
+            n_states = state.build([spaces[i] for i in chosen]).n_states
+            if n_states > state.MAX_STATES:
+                raise ConfigError(
+                    f"behavior.states_from: all gives {role} {n_states} decision states (plans "
+                    f"{', '.join(spec.plans[i] for i in chosen)} in {where}); at most "
+                    f"{state.MAX_STATES}: use first, or fewer periodic plans")
         plan_rules.check_scheme(scheme, where, p.pay.otc, acknowledged)
         try:
             p.pay.salary_offset(str(scheme.get("name", "custom")))

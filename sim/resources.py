@@ -77,7 +77,7 @@ def estimate(cfg: Mapping[str, Any]) -> Estimate:
 
     Nothing is allocated: the counts come from the parameters and the plans' decision spaces.
     """
-    from sim.behavior.state import StateSpace
+    from sim.behavior.state import build, chosen
     from sim.firm.params import ROLES, Params
     from sim.scheme import build_scheme
     from sim.simulation import plain
@@ -90,9 +90,8 @@ def estimate(cfg: Mapping[str, Any]) -> Estimate:
     m = 0
     for role in ROLES:
         k = len(p.firm.tasks[role])
-        names = scheme.roles[role].plans
-        plan = scheme.plans[names[0]] if names else None
-        states = StateSpace(**plan.decision_space()).n_states if plan else 1
+        spaces = [scheme.plans[n].decision_space() for n in scheme.roles[role].plans]
+        states = build([spaces[i] for i in chosen(spaces, p.behavior.states_from)]).n_states
         # attractions, plus the cached state values and experience per state
         attractions += ATTRACTION_FACTOR * p.heads[role] * (states * k * levels + 2 * states) * 8
         m = max(m, k * levels)

@@ -151,10 +151,12 @@ def test_bad_horizon_settings_are_refused_with_their_field(override, field):
     PLAN_EXAMPLES["team_scorecard"][0],
 ])
 def test_three_points_value_a_proportional_pool_as_sixty_do(cfg):
-    """A pooled plan's valuation uses ``behavior.forecast_pool_nodes`` (3) points: a pool split
-    in proportion to contributions is smooth in one's own result, and three points value it
-    within 1 % of sixty. (A rank split pays in steps; docs/behavior.md says that three points
-    value it coarsely.)"""
+    """Three points (``behavior.forecast_pool_nodes``) value a proportional pool as sixty do.
+
+    A pool split in proportion to contributions is smooth in one's own result, so three points
+    value it within 1 % of sixty. (A rank split pays in steps; docs/behavior.md says that three
+    points value it coarsely.)
+    """
     plan = build_plan(cfg)
     g, state, pace, month, cand = _mid_period(plan, np.random.default_rng(5), 1)
     few = horizon.period_value(plan, month, cand, state, g, None, pace, horizon.nodes(3))

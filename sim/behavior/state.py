@@ -93,3 +93,73 @@ class StateSpace:
         else:
             t = np.zeros(np.shape(target_ratio), dtype=np.intp)
         return ((m * self.n_attainment + a) * self.n_target + t).astype(np.intp)
+
+
+#: Most decision states a role may have (``behavior.states_from: all`` multiplies the plans'
+#: states). Attractions take heads × states × tasks × grid levels × 8 bytes: at size l's 1,400
+#: people, four tasks and 51 levels, 400 states would be ~900 MB for one role, most of the 2 GB
+#: target; the presets' plans give at most 25 states each.
+MAX_STATES = 400
+
+
+@dataclass(frozen=True)
+class JointStates:
+    """The product of several plans' decision states (``behavior.states_from: all``).
+
+    A person paid by two periodic plans (a commission and an annual quota bonus) stands somewhere
+    in each; the joint state is the tuple of the plans' states, indexed in mixed radix (the first
+    plan's state most significant). Features are the plans' feature triples concatenated.
+
+    Attributes:
+        parts: One state space per plan, in the role's order of plans.
+    """
+
+    parts: tuple[StateSpace, ...]
+
+    @property
+    def n_states(self) -> int:
+        """Product of the parts' state counts."""
+        return int(np.prod([s.n_states for s in self.parts]))
+
+    def _combine(self, indices: list[np.ndarray]) -> np.ndarray:
+        out = np.zeros(np.shape(indices[0]), dtype=np.intp)
+        for s, i in zip(self.parts, indices, strict=True):
+            out = out * s.n_states + i
+        return out
+
+    def groups(self) -> np.ndarray:
+        """The joint state's tuple of months-left bins, as one id per state ``(S,)``."""
+        grids = np.meshgrid(*[np.arange(s.n_states) for s in self.parts], indexing="ij")
+        per_part = [s.groups()[g.ravel()] for s, g in zip(self.parts, grids, strict=True)]
+        out = np.zeros(self.n_states, dtype=np.intp)
+        for s, g in zip(self.parts, per_part, strict=True):
+            out = out * s.n_months + g
+        return out
+
+    def index(self, *features: np.ndarray) -> np.ndarray:
+        """Joint state index from the parts' (months left, attainment, target ratio) triples."""
+        if len(features) != 3 * len(self.parts):
+            raise ValueError(f"expected {3 * len(self.parts)} features, got {len(features)}")
+        return self._combine([s.index(*features[3 * i:3 * i + 3])
+                              for i, s in enumerate(self.parts)])
+
+
+def chosen(spaces: list[dict], states_from: str) -> list[int]:
+    """Positions of the plans whose decision states a role conditions on.
+
+    ``first``: the first plan listed (the first model's rule). ``all``: every plan with more
+    than one state (periodic or ratcheted), in the listed order; the first if none has.
+    """
+    if not spaces:
+        return []
+    if states_from == "first":
+        return [0]
+    many = [i for i, kw in enumerate(spaces) if StateSpace(**kw).n_states > 1]
+    return many or [0]
+
+
+def build(spaces: list[dict]) -> StateSpace | JointStates:
+    """One plan's state space, or the joint space of several (none: a single state)."""
+    if len(spaces) <= 1:
+        return StateSpace(**(spaces[0] if spaces else {}))
+    return JointStates(tuple(StateSpace(**kw) for kw in spaces))

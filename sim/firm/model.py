@@ -234,17 +234,23 @@ class Firm(mesa.Model):
 
     def _stateful_plans(self) -> set[str]:
         """Plans whose decision features some role's learners condition on."""
-        return {self.payroll.plan_of_role[r][0] for r in range(4)
-                if self.payroll.plan_of_role[r] and self.people.stateful(r)}
+        return {name for r in range(4) if self.people.stateful(r)
+                for name in self.payroll.state_plans(r)}
 
     def _learn(self, acts: Actions, cand: list[np.ndarray], deltas: Deltas, paid: Paid) -> None:
         """Phase 5's last part: every learner values every candidate by its pay."""
         refs = self.people.reference_pay(paid.pay, cand, deltas, paid.ar_marginal)
-        roles = self.payroll.plan_of_role
-        features = [paid.next_features.get(roles[r][0]) if roles[r] else None for r in range(4)]
+        features = [self._next_features(paid, r) for r in range(4)]
         self.people.learn(acts, cand, paid.pay, paid.effort, paid.discount, refs, features,
                           paid.peer, self.payroll.work_group)
         self.people.learn_timing(acts, paid.timing_now, paid.timing_next)
+
+    def _next_features(self, paid: Paid, r: int) -> tuple[np.ndarray, ...] | None:
+        """Role ``r``'s decision features after this month per candidate (its state plans')."""
+        names = self.payroll.state_plans(r)
+        if not names or any(n not in paid.next_features for n in names):
+            return None
+        return tuple(f for n in names for f in paid.next_features[n])
 
     def _rollout(self, t: int) -> None:
         """Switch everyone to the ``rollout.scheme`` at the start of month ``rollout.month``.

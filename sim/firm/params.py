@@ -484,6 +484,8 @@ class BehaviorParams:
     forecast_memory: float = 0.9
     forecast_nodes: int = 15
     forecast_pool_nodes: int = 3
+    #: ``all``: decision states from every periodic plan of a role; ``first``: its first plan.
+    states_from: str = "first"
 
     @classmethod
     def from_config(cls, node: Any) -> BehaviorParams:
@@ -507,7 +509,8 @@ class BehaviorParams:
                   horizon=r.choice("horizon", HORIZONS),
                   forecast_memory=r.number("forecast_memory", 0.0, 0.999),
                   forecast_nodes=r.integer("forecast_nodes", 1),
-                  forecast_pool_nodes=r.integer("forecast_pool_nodes", 1))
+                  forecast_pool_nodes=r.integer("forecast_pool_nodes", 1),
+                  states_from=r.choice("states_from", ("all", "first")))
         r.done()
         return out
 

@@ -22,12 +22,22 @@ from typing import Any
 
 import numpy as np
 
+from sim.behavior import state
 from sim.firm import units
 from sim.firm.counterfactual import Deltas
 from sim.firm.fulfilment import Credited, Events
 from sim.firm.ledger import Lines
 from sim.firm.org import Org
-from sim.firm.params import HELP_TASKS, MEASURES, RND, ROLES, SALES, SUPPLY, TEACH, Params
+from sim.firm.params import (
+    HELP_TASKS,
+    MEASURES,
+    RND,
+    ROLES,
+    SALES,
+    SUPPLY,
+    TEACH,
+    Params,
+)
 from sim.firm.skills import Taught
 from sim.plans import GainSharing, Groups, PeriodState, Plan, build_plan, horizon
 from sim.scheme import Scheme, build_scheme
@@ -361,22 +371,28 @@ class Payroll:
         """Every plan in force: the scheme's and the triangle plan."""
         return {**self.plans, **self.triangle}
 
-    def primary(self, r: int) -> Plan | None:
-        """Role ``r``'s first plan: the one that sets its people's decision state."""
+    def state_plans(self, r: int) -> list[str]:
+        """Names of the plans that set role ``r``'s decision state (``behavior.states_from``)."""
         names = self.plan_of_role[r]
-        return self.plans[names[0]] if names else None
+        spaces = [self.plans[n].decision_space() for n in names]
+        return [names[i] for i in state.chosen(spaces, self.p.behavior.states_from)]
 
-    def decision_space(self, r: int) -> dict[str, Any]:
-        """Decision-state bins of role ``r`` (``StateSpace`` keyword arguments)."""
-        plan = self.primary(r)
-        return plan.decision_space() if plan else {}
+    def decision_space(self, r: int) -> list[dict[str, Any]]:
+        """Decision-state bins of role ``r``: ``StateSpace`` keyword arguments per state plan.
+
+        Their joint count is bounded when the config is loaded (``sim.config.validate_run``).
+        """
+        return [self.plans[n].decision_space() for n in self.state_plans(r)]
 
     def decision_features(self, r: int) -> tuple[np.ndarray, ...] | None:
-        """(months left, attainment, target ratio) of every seat under role ``r``'s first plan."""
-        names = self.plan_of_role[r]
+        """(months left, attainment, target ratio) of every seat under each state plan of ``r``.
+
+        The plans' triples are concatenated in the order of :meth:`state_plans`.
+        """
+        names = self.state_plans(r)
         if not names:
             return None
-        return self.plans[names[0]].decision_features(self.state[names[0]])
+        return tuple(f for n in names for f in self.plans[n].decision_features(self.state[n]))
 
     def crediting_events(self) -> set[str]:
         """The events some plan in force credits at."""

@@ -18,9 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.behavior import Learner, LearnerParams, Preferences
+from sim.behavior import Learner, LearnerParams, Preferences, state
 from sim.behavior.sanction import PeerSanction
-from sim.behavior.state import StateSpace
 from sim.effort import EffortSpace, job_description_prior
 from sim.firm.counterfactual import Deltas
 from sim.firm.org import Org
@@ -78,12 +77,13 @@ class People:
     Args:
         org: Who sits where.
         p: The firm's parameters.
-        decision_spaces: Per role, the ``StateSpace`` keyword arguments of its first plan.
+        decision_spaces: Per role, the ``StateSpace`` keyword arguments of each plan that sets
+            its decision state (``Payroll.decision_space``).
         rng: The prior stream (individual intrinsic motivation is drawn once from it).
         skills: Own-KPI ability and knowledge transfer (``firm.teaching``), ``None`` when off.
     """
 
-    def __init__(self, org: Org, p: Params, decision_spaces: Sequence[dict[str, Any]],
+    def __init__(self, org: Org, p: Params, decision_spaces: Sequence[list[dict[str, Any]]],
                  rng: np.random.Generator, skills: Skills | None = None) -> None:
         fp, self.org, self.p = p.firm, org, p
         self.skills = skills
@@ -91,7 +91,7 @@ class People:
         self.spaces: list[EffortSpace] = []
         self.priors: list[np.ndarray] = []
         self.learners: list[Learner] = []
-        self.state_spaces = [StateSpace(**kw) for kw in decision_spaces]
+        self.state_spaces = [state.build(kw) for kw in decision_spaces]
         for r, role in enumerate(ROLES):
             tasks = fp.tasks[role]
             k = len(tasks)
@@ -142,7 +142,7 @@ class People:
 
     def decision_states(self, features: Callable[[int], tuple[np.ndarray, ...] | None]
                         ) -> list[np.ndarray]:
-        """Each seat's decision state, from the features of its role's first plan."""
+        """Each seat's decision state, from the features of its role's state plans."""
         out = []
         for r in range(4):
             feats = features(r) if self.stateful(r) else None
@@ -304,7 +304,7 @@ class People:
         return Quits(quit=quit, sales_pay_quits=sales_quits,
                      ars=np.flatnonzero(quit[org.idx[SALES]]))
 
-    def restart(self, decision_spaces: Sequence[dict[str, Any]], states: list[np.ndarray]
+    def restart(self, decision_spaces: Sequence[list[dict[str, Any]]], states: list[np.ndarray]
                 ) -> None:
         """New plans in force (a rollout): learners restart from everyone's current mean effort.
 
@@ -317,7 +317,7 @@ class People:
         """
         current = [lr.mean_effort(s) for lr, s in zip(self.learners, states, strict=True)]
         timing_now = self.timing_learner.mean_effort(states[SALES])
-        self.state_spaces = [StateSpace(**kw) for kw in decision_spaces]
+        self.state_spaces = [state.build(kw) for kw in decision_spaces]
         for r in range(4):
             old, st = self.learners[r], self.state_spaces[r]
             self.learners[r] = Learner(old.space, self.params, current[r], old.preferences,

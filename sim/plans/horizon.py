@@ -34,6 +34,7 @@ from scipy.special import ndtri
 
 from sim.plans.base import Groups, Measures, PeriodState, Plan
 
+
 def nodes(n: int) -> tuple[np.ndarray, np.ndarray]:
     """``n`` equally likely points of a standard normal: its quantiles at (i + ½)/n.
 
@@ -152,6 +153,14 @@ def counterfactual(plan: Plan, measures: Measures, candidates: Measures, state: 
     :meth:`Plan.counterfactual` values it.
 
     Args:
+        plan: The plan.
+        measures: Everyone's realised measures this month, ``(N,)`` each.
+        candidates: Each person's candidate measures this month, ``(N, M)`` each.
+        state: The period state before this month.
+        groups: Pool membership (pooled plans).
+        rest: What each candidate gives one's teammates (teaching).
+        pace: Everyone's pace with this month observed (``None``: the month's valuation).
+        quadrature: Nodes and weights (:func:`nodes`).
         now: This month's realised pay under the plan ``(N,)`` (``None``: zero, for
             differences of two valuations).
     """
