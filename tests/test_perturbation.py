@@ -36,7 +36,8 @@ SET = {"market.n_accounts": 500, "firm.n_sales": 15, "firm.n_rnd": 15, "firm.n_s
        "org.design": "iron_triangle", "org.allocation": "capped", "org.staffing": "one_each",
        "market.solution_fit": "assigned", "org.triangle_pay": "scorecard",
        "tiering.mode": "company", "behavior.frozen": "[sales]",
-       "calibration.basis": "realised"}
+       "calibration.basis": "realised", "behavior.horizon": "month",
+       "behavior.states_from": "first"}
 SMALL = ("debug=small",)
 
 

@@ -459,9 +459,6 @@ class TieringParams(_Group):
         return self.mode == "company"
 
 
-#: How far ahead people value a candidate (``behavior.horizon``, :mod:`sim.plans.horizon`).
-HORIZONS = ("period", "month")
-
 #: Fields of the learning rule (``sim.behavior.LearnerParams``, which checks their ranges).
 LEARNER_FIELDS = ("precision", "recency", "experience_decay", "foregone_weight",
                   "initial_experience", "prior_precision", "discount")
@@ -469,23 +466,20 @@ LEARNER_FIELDS = ("precision", "recency", "experience_decay", "foregone_weight",
 
 @dataclass(frozen=True)
 class BehaviorParams:
-    """How the firm's people learn (``configs/behavior``)."""
+    """How the firm's people learn (``configs/behavior``; issue 20's fields: docs/behavior.md)."""
 
     learner: dict[str, float]
-    grid_step: float
-    ratchet_discount: float
-    time_discount: float
     frozen: frozenset[str]
+    grid_step: float = _spec("number", 0.0, 1.0, low_open=True)
+    ratchet_discount: float = _spec("share")
+    time_discount: float = _spec("share")
+    horizon: str = _spec("choice", ("period", "month"))
+    forecast_memory: float = _spec("number", 0.0, 0.999)
+    forecast_nodes: int = _spec("integer", 1)
+    forecast_pool_nodes: int = _spec("integer", 1)
+    states_from: str = _spec("choice", ("all", "first"))
     sanction_strength: float = 0.0
     sanction_span: int = 1
-    #: ``period``: a candidate is valued by its change in the period's expected payout
-    #: (:mod:`sim.plans.horizon`); ``month``: by its change in this month's accrual.
-    horizon: str = "month"
-    forecast_memory: float = 0.9
-    forecast_nodes: int = 15
-    forecast_pool_nodes: int = 3
-    #: ``all``: decision states from every periodic plan of a role; ``first``: its first plan.
-    states_from: str = "first"
 
     @classmethod
     def from_config(cls, node: Any) -> BehaviorParams:
@@ -495,22 +489,15 @@ class BehaviorParams:
         learner = {k: ln.number(k) for k in LEARNER_FIELDS if k in ln.node}
         ln.done()
         frozen = r.get("frozen")
-        if not isinstance(frozen, Sequence) or isinstance(frozen, str) or any(
-                x not in ROLES for x in frozen):
-            raise ParamError(f"behavior.frozen: must be a list of roles from "
-                             f"{', '.join(ROLES)}, got {frozen!r}")
+        listed = isinstance(frozen, Sequence) and not isinstance(frozen, str)
+        if not listed or any(x not in ROLES for x in frozen):
+            raise ParamError(f"behavior.frozen: must be a list of roles from {', '.join(ROLES)}, "
+                             f"got {frozen!r}")
         sanction = r.sub("sanction")
         strength, span = sanction.number("strength", 0.0), sanction.integer("span", 1)
         sanction.done()
-        out = cls(learner=learner, grid_step=r.number("grid_step", 0.0, 1.0, low_open=True),
-                  ratchet_discount=r.share("ratchet_discount"),
-                  time_discount=r.share("time_discount"), frozen=frozenset(map(str, frozen)),
-                  sanction_strength=strength, sanction_span=span,
-                  horizon=r.choice("horizon", HORIZONS),
-                  forecast_memory=r.number("forecast_memory", 0.0, 0.999),
-                  forecast_nodes=r.integer("forecast_nodes", 1),
-                  forecast_pool_nodes=r.integer("forecast_pool_nodes", 1),
-                  states_from=r.choice("states_from", ("all", "first")))
+        out = cls(learner=learner, frozen=frozenset(map(str, frozen)), sanction_strength=strength,
+                  sanction_span=span, **_read_fields(cls, r))
         r.done()
         return out
 
@@ -583,16 +570,15 @@ class Params:
         heads = {}
         for role in ROLES:
             explicit = self.firm.n[role]
-            heads[role] = explicit if explicit is not None else round(
-                self.n_people * self.firm.share[role])
+            heads[role] = (explicit if explicit is not None
+                           else round(self.n_people * self.firm.share[role]))
             if heads[role] < 1:
                 raise ParamError(f"size.n_people: too small to staff role {role}; "
                                  f"set firm.n_{role} ≥ 1 or a larger size")
         object.__setattr__(self, "heads", heads)
         if self.months < self.firm.burn_in + 12:
             raise ParamError(f"months: must be ≥ firm.burn_in + 12 = {self.firm.burn_in + 12} "
-                             f"(metrics need one whole fiscal year after the burn-in), got "
-                             f"{self.months}")
+                             f"(metrics need one fiscal year after the burn-in), got {self.months}")
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> Params:

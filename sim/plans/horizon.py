@@ -141,10 +141,10 @@ def period_value(plan: Plan, measures: Measures, candidates: Measures, state: Pe
     return np.asarray(out)
 
 
-def counterfactual(plan: Plan, measures: Measures, candidates: Measures, state: PeriodState,
-                   groups: Groups | None, rest: Measures | None, pace: Pace | None,
-                   quadrature: tuple[np.ndarray, np.ndarray], now: np.ndarray | None
-                   ) -> np.ndarray:
+def counterfactual(  # noqa: D417 (the arguments shared with period_value are documented there)
+        plan: Plan, measures: Measures, candidates: Measures, state: PeriodState,
+        groups: Groups | None, rest: Measures | None, pace: Pace | None,
+        quadrature: tuple[np.ndarray, np.ndarray], now: np.ndarray | None) -> np.ndarray:
     """A candidate's pay as a person who looks to the period's end values it, ``(N, M)``.
 
     This month's realised pay ``now`` plus :func:`period_value`: the realised action is worth
@@ -152,15 +152,10 @@ def counterfactual(plan: Plan, measures: Measures, candidates: Measures, state: 
     A plan paid monthly, or one without a pace yet (``pace`` ``None``), is valued as
     :meth:`Plan.counterfactual` values it.
 
+    The other arguments are those of :func:`period_value`.
+
     Args:
-        plan: The plan.
-        measures: Everyone's realised measures this month, ``(N,)`` each.
-        candidates: Each person's candidate measures this month, ``(N, M)`` each.
-        state: The period state before this month.
-        groups: Pool membership (pooled plans).
-        rest: What each candidate gives one's teammates (teaching).
         pace: Everyone's pace with this month observed (``None``: the month's valuation).
-        quadrature: Nodes and weights (:func:`nodes`).
         now: This month's realised pay under the plan ``(N,)`` (``None``: zero, for
             differences of two valuations).
     """
