@@ -395,9 +395,9 @@ def validate_run(c: dict[str, Any]) -> None:
                 raise ConfigError(f"{where}.plans.{name}.split: rank cannot price teaching "
                                   "(firm.teaching.enabled); allowed: proportional")
         for role, spec in built.roles.items():  # the learners' memory stays bounded
-            spaces = [built.plans[n].decision_space() for n in spec.plans]
-            chosen = state.chosen(spaces, p.behavior.states_from)
-            n_states = state.build([spaces[i] for i in chosen]).n_states
+            chosen, space = state.of_plans([built.plans[n].decision_space() for n in spec.plans],
+                                           p.behavior.states_from)
+            n_states = space.n_states
             if n_states > state.MAX_STATES:
                 raise ConfigError(
                     f"behavior.states_from: all gives {role} {n_states} decision states (plans "

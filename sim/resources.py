@@ -77,7 +77,7 @@ def estimate(cfg: Mapping[str, Any]) -> Estimate:
 
     Nothing is allocated: the counts come from the parameters and the plans' decision spaces.
     """
-    from sim.behavior.state import build, chosen
+    from sim.behavior.state import of_plans
     from sim.firm.params import ROLES, Params
     from sim.scheme import build_scheme
     from sim.simulation import plain
@@ -90,8 +90,8 @@ def estimate(cfg: Mapping[str, Any]) -> Estimate:
     m = 0
     for role in ROLES:
         k = len(p.firm.tasks[role])
-        spaces = [scheme.plans[n].decision_space() for n in scheme.roles[role].plans]
-        states = build([spaces[i] for i in chosen(spaces, p.behavior.states_from)]).n_states
+        states = of_plans([scheme.plans[n].decision_space() for n in scheme.roles[role].plans],
+                          p.behavior.states_from)[1].n_states
         # attractions, plus the cached state values and experience per state
         attractions += ATTRACTION_FACTOR * p.heads[role] * (states * k * levels + 2 * states) * 8
         m = max(m, k * levels)

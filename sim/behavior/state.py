@@ -163,3 +163,14 @@ def build(spaces: list[dict]) -> StateSpace | JointStates:
     if len(spaces) <= 1:
         return StateSpace(**(spaces[0] if spaces else {}))
     return JointStates(tuple(StateSpace(**kw) for kw in spaces))
+
+
+def of_plans(spaces: list[dict], states_from: str) -> tuple[list[int], StateSpace | JointStates]:
+    """Which of a role's plans set its decision state (:func:`chosen`), and their state space.
+
+    Args:
+        spaces: Each of the role's plans' ``decision_space()``, in the role's order.
+        states_from: ``all`` or ``first`` (``behavior.states_from``).
+    """
+    pick = chosen(spaces, states_from)
+    return pick, build([spaces[i] for i in pick])

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.behavior import state
+from sim.behavior.state import of_plans
 from sim.firm import units
 from sim.firm.counterfactual import Deltas
 from sim.firm.fulfilment import Credited, Events
@@ -341,6 +341,11 @@ class Payroll:
         # many points; a pool is smooth in one's own result and each point re-splits it.
         self.quadrature = {"individual": horizon.nodes(b.forecast_nodes),
                            "pooled": horizon.nodes(b.forecast_pool_nodes)}
+        # Per role, the plans that set its decision state: fixed while the scheme is in force.
+        self._state_plans = [
+            [names[i] for i in of_plans([self.plans[n].decision_space() for n in names],
+                                        b.states_from)[0]]
+            for names in self.plan_of_role]
         self._groups: dict[str, tuple[np.ndarray, Groups]] | None = None
         self._inside: dict[str, np.ndarray | None] = {}  # per plan, see teammates_inside
         # Units of organisations and their scorecards (issue 18), for the plans that ask.
@@ -373,9 +378,7 @@ class Payroll:
 
     def state_plans(self, r: int) -> list[str]:
         """Names of the plans that set role ``r``'s decision state (``behavior.states_from``)."""
-        names = self.plan_of_role[r]
-        spaces = [self.plans[n].decision_space() for n in names]
-        return [names[i] for i in state.chosen(spaces, self.p.behavior.states_from)]
+        return self._state_plans[r]
 
     def decision_space(self, r: int) -> list[dict[str, Any]]:
         """Decision-state bins of role ``r``: ``StateSpace`` keyword arguments per state plan.
@@ -451,13 +454,8 @@ class Payroll:
             rest = None
             pace = None if pace is None else pace.rows(rows)
             now = None if now is None else now[rows]
-        if pace is None:
-            out = plan.counterfactual(ev, cand, state, groups, rest)
-        else:
-            quadrature = self.quadrature["individual" if plan.scope == "individual"
-                                         else "pooled"]
-            out = horizon.counterfactual(plan, ev, cand, state, groups, rest, pace, quadrature,
-                                         now)
+        quadrature = self.quadrature["individual" if plan.scope == "individual" else "pooled"]
+        out = horizon.counterfactual(plan, ev, cand, state, groups, rest, pace, quadrature, now)
         if peer is not None and plan.budget_balanced:  # only a pool moves others' pay
             peer[rows] += plan.peer_counterfactual(ev, cand, state, groups, rest, own=out)[rows]
         if ratchet:

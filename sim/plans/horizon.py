@@ -81,9 +81,10 @@ class Pace:
         return Pace(self.memory, {m: v[idx] for m, v in self.mean.items()},
                     {m: v[idx] for m, v in self.var.items()})
 
-    def rest(self, measure: str, months: int, z: float) -> np.ndarray:
-        """Forecast of the rest of the period at the standard-normal quantile ``z``."""
-        return months * self.mean[measure] + z * np.sqrt(months * self.var[measure])
+    def rest(self, measure: str, months: int, z: np.ndarray) -> np.ndarray:
+        """Forecast of the next ``months`` months at standard-normal quantiles ``z``, ``(N, Q)``."""
+        return (months * self.mean[measure][:, None]
+                + np.sqrt(months * self.var[measure])[:, None] * z[None, :])
 
 
 def months_left_after(plan: Plan, state: PeriodState) -> int:
@@ -113,8 +114,7 @@ def period_value(plan: Plan, measures: Measures, candidates: Measures, state: Pe
     """
     left = months_left_after(plan, state)
     z, w = (np.zeros(1), np.ones(1)) if left == 0 else quadrature
-    shift = {m: (pace.rest(m, left, 0.0)[:, None] + np.sqrt(left * pace.var[m])[:, None] * z
-                 if left else np.zeros((state.cum[m].shape[0], 1))) for m in plan.measures}
+    shift = {m: pace.rest(m, left, z) for m in plan.measures}  # (N, Q); 0 with none left
     if plan.scope == "individual":
         # One's pay reads one's own measures only: every node in one call, ``(N, Q·M)``.
         n, k = candidates[plan.measures[0]].shape
