@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# OpenBLAS picks its kernels by CPU (AVX-512 ones on some AMD and Intel parts), and their last
+# bits differ, so a run's numbers would depend on the machine. Every target uses one kernel set
+# (AVX2, any x86-64 since 2013); the recorded fingerprints are with it (benchmarks/fingerprint.py).
+export OPENBLAS_CORETYPE ?= Haswell
 
 .PHONY: demo theory bench validate test test-slow lint browser clean-venv
 

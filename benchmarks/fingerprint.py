@@ -43,7 +43,8 @@ POOL_LEGACY = ["base.profit=0.247619", "units=roles", "unit_score=headcount",
 #: Issue 20's switches at their old values (each added with its mechanism): with these the eight
 #: runs must hash as the defaults did before issue 20 (``before_issue_20``, recorded in its first
 #: commit), with the metrics issue 20 adds left out of the hash.
-PRE20 = ["behavior.horizon=month", "behavior.states_from=first"]
+PRE20 = ["behavior.horizon=month", "behavior.states_from=first", "behavior.timing=ar",
+         "market.pull_discount_wins=true"]
 #: Metrics added by issue 20: not part of the runs recorded before it.
 NEW20 = ("new_accounts",)
 RECORDED = Path(__file__).resolve().parent / "fingerprints.json"
@@ -62,11 +63,31 @@ def fingerprint(overrides: list[str], drop: tuple[str, ...] = ()) -> str:
 
 
 def environment() -> dict[str, str]:
-    """What the hashes depend on besides the code: numpy's version and its SIMD dispatch."""
+    """What the hashes depend on besides the code: numpy, its SIMD dispatch, OpenBLAS's kernels.
+
+    The kernels are pinned by ``OPENBLAS_CORETYPE`` (the Makefile and tests/conftest.py).
+    """
     import numpy as np
 
     simd = np.show_config(mode="dicts").get("SIMD Extensions", {})
-    return {"numpy": np.__version__, "simd": " ".join(simd.get("found", []))}
+    return {"numpy": np.__version__, "simd": " ".join(simd.get("found", [])),
+            "blas_core": blas_core()}
+
+
+def blas_core() -> str:
+    """The OpenBLAS kernel set numpy's bundled library runs (``unknown`` if it cannot say)."""
+    import ctypes
+    import glob
+
+    import numpy as np
+
+    libs = glob.glob(str(Path(np.__file__).parent.parent / "numpy.libs" / "*openblas*"))
+    for lib in libs:
+        f = getattr(ctypes.CDLL(lib), "scipy_openblas_get_corename64_", None)
+        if f is not None:
+            f.restype = ctypes.c_char_p
+            return str(f().decode())
+    return "unknown"
 
 
 def legacy(case: list[str], switches: list[str] = LEGACY) -> list[str]:

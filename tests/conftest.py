@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
+# Before numpy loads: one OpenBLAS kernel set on every machine (see the Makefile), so runs'
+# numbers and the recorded fingerprints do not depend on the CPU.
+os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell")
+
 import numpy as np
 import pytest
 
