@@ -14,7 +14,7 @@ import numpy as np
 #: append new names at the end, never reorder.
 STREAMS: tuple[str, ...] = (
     "market", "customer", "shocks", "learning", "attrition", "prior", "hunting", "write_off",
-    "tenders", "requirements", "tender_requirements", "ability",
+    "tenders", "requirements", "tender_requirements", "ability", "timing",
 )
 
 

@@ -91,6 +91,9 @@ class Learner:
             person has never visited borrows the mean value of the visited states of its group
             (of all visited states if none), so an unexplored state is neither feared nor
             coveted. ``None`` puts all states in one group.
+        carry_as_prior: A first visit's carried-over attractions weigh as a prior (``N(0)``
+            months of experience) instead of the source state's whole experience, so what is
+            learnt in a new state (a December) soon outweighs what was known elsewhere.
     """
 
     def __init__(
@@ -101,6 +104,7 @@ class Learner:
         preferences: Preferences | None = None,
         n_states: int = 1,
         state_groups: np.ndarray | None = None,
+        carry_as_prior: bool = False,
     ) -> None:
         prior = np.asarray(prior, dtype=float)
         if prior.ndim != 2 or prior.shape[1] != space.n_tasks:
@@ -111,6 +115,7 @@ class Learner:
         n, k = prior.shape
         self.n_people = n
         self.n_states = int(n_states)
+        self.carry_as_prior = carry_as_prior
         self.preferences = preferences or Preferences.neutral(n)
         self._rows = np.arange(n)
         groups = np.zeros(self.n_states, dtype=np.intp) if state_groups is None else state_groups
@@ -368,7 +373,9 @@ class Learner:
             return
         r, to, frm = self._rows[fresh], s[fresh], self._last[fresh]
         self.attraction[r, to] = self.attraction[r, frm]
-        self.experience[r, to] = self.experience[r, frm]
+        self.experience[r, to] = (np.minimum(self.experience[r, frm],
+                                             self.params.initial_experience)
+                                  if self.carry_as_prior else self.experience[r, frm])
         if self._risk:
             assert self._pay_m1 is not None and self._pay_m2 is not None
             assert self._pay_n is not None

@@ -160,7 +160,12 @@ def deltas(deals: Deals, acc: Accounts, ctx: DealContext, gated: Gated, fo: Focu
         pooled(_Outcome(kind, ctx, at, mp), parts, at_atc, atc_of_open, cr, e_now, won,
                (v_profit, v_team), (profit, team_rev))
         support[ROLES[r]] = {"profit": profit, "team_revenue": team_rev}
-    now, later = timing_changes(gated.timing.now, gated.timing.later, action)
+    tm = gated.timing
+    if tm.decided is None:
+        now, later = timing_changes(tm.now, tm.later, action)
+    else:  # deal by deal the columns already are changes against the month as played
+        now, later = ({"revenue": tm.now[0], "margin": tm.now[1]},
+                      {"revenue": tm.later[0], "margin": tm.later[1]})
     return Deltas(sales=sales, discount={"revenue": drev, "margin": dmar}, support=support,
                   timing=now, timing_next=later)
 

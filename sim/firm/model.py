@@ -178,7 +178,8 @@ class Firm(mesa.Model):
         ctx = pipeline.context(d, acc, self.org, self.lines, eff, self.knowledge, t, p, req)  # 3
         run_rate = market.run_rate(eff[SALES][:, col(SALES, "volume")], moved.focus,
                                    self.portfolio0, t, p.market)
-        gated = pipeline.advance(d, acc, ctx, acts.discount, acts.timing, run_rate, t, p)
+        gated = pipeline.advance(d, acc, ctx, acts.discount, acts.timing, run_rate, t, p,
+                                 acts.timing_move, s["timing"])
         delivered = fulfilment.deliver(d, acc, self.org,                                # 4
                                        eff[SUPPLY][:, col(SUPPLY, "delivery")], t, p.market)
         fulfilment.collect(d, acc, t, p.market)
@@ -190,7 +191,7 @@ class Firm(mesa.Model):
                                        acts.timing, t, p, self.pool_method)
         measured = self._measure(eff, cand, events, deltas, moved.new_accounts, ctx, t)
         paid = self.payroll.pay(measured, events, self._stateful_plans(), t)
-        self._learn(acts, cand, deltas, paid)
+        self._learn(acts, cand, deltas, paid, gated.timing.decided)
         quits = self.people.attrition(paid.pay, s["attrition"])                         # 6
         market.lose_relationships(acc, quits.ars, p.firm.leaver_relationship_kept)
         self.record.month(t, d, self.org, p.firm, eff, paid.pay, acts.discount, quits.quit,
@@ -221,7 +222,7 @@ class Firm(mesa.Model):
         return payroll.measures(eff, cand, events, deltas, new_accounts, self.org,
                                 self.payroll.crediting_events(),
                                 self.people.discount_space.grid.size,
-                                self.people.timing_space.grid.size, p, self.streams["shocks"],
+                                deltas.timing["revenue"].shape[1], p, self.streams["shocks"],
                                 credit, self.people.teach(eff))
 
     def decision_states(self) -> list[np.ndarray]:
@@ -237,13 +238,14 @@ class Firm(mesa.Model):
         return {name for r in range(4) if self.people.stateful(r)
                 for name in self.payroll.state_plans(r)}
 
-    def _learn(self, acts: Actions, cand: list[np.ndarray], deltas: Deltas, paid: Paid) -> None:
+    def _learn(self, acts: Actions, cand: list[np.ndarray], deltas: Deltas, paid: Paid,
+               decided: pipeline.Decided | None) -> None:
         """Phase 5's last part: every learner values every candidate by its pay."""
         refs = self.people.reference_pay(paid.pay, cand, deltas, paid.ar_marginal)
         features = [self._next_features(paid, r) for r in range(4)]
         self.people.learn(acts, cand, paid.pay, paid.effort, paid.discount, refs, features,
                           paid.peer, self.payroll.work_group)
-        self.people.learn_timing(acts, paid.timing_now, paid.timing_next)
+        self.people.learn_timing(acts, paid.timing_now, paid.timing_next, decided)
 
     def _next_features(self, paid: Paid, r: int) -> tuple[np.ndarray, ...] | None:
         """Role ``r``'s decision features after this month per candidate (its state plans')."""

@@ -43,14 +43,12 @@ MONEY_MEASURES = ("revenue", "margin", "profit", "team_revenue")
 DESIGNS: dict[str, bool] = {"silo": False, "iron_triangle": True}
 TIERING_MODES = ("by_unit", "company")
 ALLOCATIONS, STAFFING = ("capped", "fill"), ("one_each", "workload")  # docs/firm.md
-#: How triangle members are paid (issue 18): a unit of the gain-sharing pool, a team scorecard,
-#: or their own roles' plans.
+#: How triangle members are paid (issue 18): a gain-sharing pool unit, a scorecard, own plans.
 TRIANGLE_PAY = ("pool", "scorecard", "none")
 SOLUTION_FITS = ("assigned", "closeness")  # docs/firm.md, "Requirements and integration"
 GATE_NAMES = ("ati", "atb", "atc")
 GATE_TERMS = ("bias", "relationship", "fit", "credibility", "price")
-#: A deal's product lines are a bitmask in an int64.
-MAX_LINES = 30
+MAX_LINES = 30  #: a deal's product lines are a bitmask in an int64
 
 
 class _Reader:
@@ -199,6 +197,7 @@ class MarketParams:
     max_discount: float = _spec("share", low_open=True)
     timing_control: float = _spec("share")
     pull_discount: float = _spec("share")
+    pull_discount_wins: bool = _spec("boolean")
     slip_loss: float = _spec("share")
     volume_productivity: float = _spec("number", 0.0)
     volume_exponent: float = _spec("number", 0.0, low_open=True)
@@ -478,6 +477,7 @@ class BehaviorParams:
     forecast_nodes: int = _spec("integer", 1)
     forecast_pool_nodes: int = _spec("integer", 1)
     states_from: str = _spec("choice", ("all", "first"))
+    timing: str = _spec("choice", ("deal", "ar"))
     sanction_strength: float = 0.0
     sanction_span: int = 1
 

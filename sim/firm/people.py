@@ -24,6 +24,7 @@ from sim.effort import EffortSpace, job_description_prior
 from sim.firm.counterfactual import Deltas
 from sim.firm.org import Org
 from sim.firm.params import RND, ROLES, SALES, SUPPLY, TEACH, Params
+from sim.firm.pipeline import Decided
 from sim.firm.skills import Skills, Taught
 
 
@@ -37,8 +38,11 @@ class Actions:
         chosen: Grid index played per task, per role ``(N_r, K_r)``.
         discount: Each AR's discount (share of list value).
         discount_index: Its grid index ``(N_sales, 1)``.
-        timing: Each AR's timing action: −1 slip, 0 natural, 1 or 2 pull in.
+        timing: Each AR's timing action: −1 slip, 0 natural, 1 or 2 pull in (0 deal by deal).
         timing_index: Its grid index ``(N_sales, 1)``.
+        timing_move: Deal by deal (``behavior.timing: deal``), each AR's chance of slipping a
+            deal ready to close and of pulling in one 1 or 2 months out ``(N_sales, 3)``;
+            ``None`` with one action per AR-month.
     """
 
     states: list[np.ndarray]
@@ -48,6 +52,7 @@ class Actions:
     discount_index: np.ndarray
     timing: np.ndarray
     timing_index: np.ndarray
+    timing_move: np.ndarray | None = None
 
 
 def quit_hazard(smoothed: np.ndarray, outside: np.ndarray, base: float, slope: float
@@ -124,6 +129,11 @@ class People:
         self.timing_learner = Learner(
             self.timing_space, self.params, np.ones((n_sales, 1)),
             n_states=sales_states.n_states, state_groups=sales_states.groups())
+        #: Deal by deal (issue 20): one learner per kind of decision (slip a deal ready to
+        #: close; pull in one 1 or 2 months out), each over "leave it" (0) and "move it" (1).
+        self.by_deal = p.behavior.timing == "deal"
+        self.deal_space = EffortSpace(("move",), 1.0, 1.0, np.zeros((1, 1)))
+        self.deal_learners = self._deal_learners(np.zeros((3, n_sales, 1)))
         b = p.behavior
         #: Peer sanction in work groups (issue 19), ``None`` when off.
         self.sanction = (PeerSanction(b.sanction_strength, b.sanction_span)
@@ -135,6 +145,16 @@ class People:
                                  for r in org.role])
         #: Pay smoothed over months (attrition, the raise policy); set by the first month's pay.
         self.pay_smooth: np.ndarray | None = None
+
+    def _deal_learners(self, prior: np.ndarray) -> list[Learner]:
+        """The three deal-timing learners, in the ARs' decision states, from ``prior[kind]``.
+
+        A first visit to a state (a December) starts from what the AR knew in the state before,
+        weighted as a prior (``carry_as_prior``), so a year end's own deals soon decide it.
+        """
+        st = self.state_spaces[SALES]
+        return [Learner(self.deal_space, self.params, prior[k], n_states=st.n_states,
+                        state_groups=st.groups(), carry_as_prior=True) for k in range(3)]
 
     def stateful(self, r: int) -> bool:
         """Whether role ``r``'s people condition their choice on a decision state."""
@@ -160,6 +180,13 @@ class People:
             eff.append(e)
             chosen.append(c)
         disc_eff, disc_idx = self.discount_learner.act(rng)
+        if self.by_deal:  # each deal is decided when it is seen (phase 3)
+            move = np.stack([lr.probabilities(states[SALES])[:, 0, 1]
+                             for lr in self.deal_learners], axis=1)
+            zero = np.zeros(disc_idx.shape[0], dtype=np.intp)
+            return Actions(states=states, effort=eff, chosen=chosen, discount=disc_eff[:, 0],
+                           discount_index=disc_idx, timing=zero, timing_index=zero[:, None],
+                           timing_move=move)
         tim_eff, tim_idx = self.timing_learner.act(rng, states[SALES])
         return Actions(states=states, effort=eff, chosen=chosen, discount=disc_eff[:, 0],
                        discount_index=disc_idx,
@@ -263,19 +290,41 @@ class People:
         if "sales" not in self.frozen:
             self.discount_learner.update(cd, acts.discount_index, pay=cd)
 
-    def learn_timing(self, acts: Actions, now: np.ndarray, nxt: np.ndarray) -> None:
+    def learn_timing(self, acts: Actions, now: np.ndarray, nxt: np.ndarray,
+                     decided: Decided | None = None) -> None:
         """The timing learner values each action by this month's pay plus next month's.
 
         Next month's pay is discounted by ``behavior.time_discount`` (money a month later), not
         by the engine's within-period state discount γ, which reflects foresight rather than
-        time preference.
+        time preference. Deal by deal, each decided deal's two choices are valued (the month as
+        played, and with that deal turned the other way); an AR's learner of each kind learns
+        from the mean over its deals of that kind this month.
         """
         if "sales" in self.frozen:
             return
         sales = self.org.idx[SALES]
-        value = (now + self.p.behavior.time_discount * nxt)[sales][:, None, :]
-        self.timing_learner.update(value, acts.timing_index, pay=value,
-                                   state=acts.states[SALES])
+        value = (now + self.p.behavior.time_discount * nxt)[sales]
+        if decided is None:
+            self.timing_learner.update(value[:, None, :], acts.timing_index,
+                                       pay=value[:, None, :], state=acts.states[SALES])
+            return
+        n = sales.size
+        played, turned = value[decided.owner, 0], value[decided.owner, decided.column]
+        v_move = np.where(decided.moved, played, turned)
+        v_stay = np.where(decided.moved, turned, played)
+        for k, lr in enumerate(self.deal_learners):
+            sel = decided.kind == k
+            own = decided.owner[sel]
+            count = np.bincount(own, minlength=n)
+            if not count.any():
+                continue
+            c = np.maximum(count, 1)
+            u = np.stack([np.bincount(own, weights=v_stay[sel], minlength=n) / c,
+                          np.bincount(own, weights=v_move[sel], minlength=n) / c], axis=1)
+            moved = np.bincount(own, weights=decided.moved[sel], minlength=n)
+            chosen = (2 * moved > count).astype(np.intp)[:, None]
+            lr.update(u[:, None, :], chosen, pay=u[:, None, :], state=acts.states[SALES],
+                      who=count > 0)
 
     def attrition(self, pay: np.ndarray, rng: np.random.Generator) -> Quits:
         """Quit when smoothed pay falls below the outside option (M6); refill seats at once.
@@ -317,6 +366,7 @@ class People:
         """
         current = [lr.mean_effort(s) for lr, s in zip(self.learners, states, strict=True)]
         timing_now = self.timing_learner.mean_effort(states[SALES])
+        deal_now = np.stack([lr.mean_effort(states[SALES]) for lr in self.deal_learners])
         self.state_spaces = [state.build(kw) for kw in decision_spaces]
         for r in range(4):
             old, st = self.learners[r], self.state_spaces[r]
@@ -326,3 +376,4 @@ class People:
         self.timing_learner = Learner(self.timing_space, self.params, timing_now,
                                       n_states=sales_states.n_states,
                                       state_groups=sales_states.groups())
+        self.deal_learners = self._deal_learners(deal_now)

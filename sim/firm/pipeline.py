@@ -226,8 +226,11 @@ class Timing:
         pull_won: Pulled deals that closed now.
         pull_discount: The discount a pulled deal closes at.
         now: Per AR and action (slip, natural, pull 1, pull 2): (revenue, margin) booked this
-            month, ``(2, N_sales, 4)``.
+            month, ``(2, N_sales, 4)``; deal by deal (``behavior.timing: deal``) the change from
+            the month as played when the AR's ``c``-th decided deal goes the other way, column
+            ``c`` (column 0, as played, is 0), ``(2, N_sales, 1 + most deals an AR decided)``.
         later: The same for bookings moved out of (or into) later months.
+        decided: Deal by deal, the decisions made (``None`` with one action per AR-month).
     """
 
     slip: np.ndarray
@@ -237,10 +240,39 @@ class Timing:
     pull_discount: np.ndarray
     now: np.ndarray
     later: np.ndarray
+    decided: Decided | None = None
+
+
+@dataclass(frozen=True)
+class Decided:
+    """This month's deal-by-deal timing decisions (``behavior.timing: deal``), one per deal.
+
+    Attributes:
+        owner: The deciding AR (position among the ARs).
+        kind: 0 ready to close (close or slip), 1 or 2 months from its close (wait or pull in).
+        column: The deal's column in :attr:`Timing.now` (1, 2, … within its AR).
+        moved: Whether it was slipped or pulled.
+    """
+
+    owner: np.ndarray
+    kind: np.ndarray
+    column: np.ndarray
+    moved: np.ndarray
+
+
+def _rank_within(owner: np.ndarray) -> np.ndarray:
+    """Each element's rank among the elements with its owner (0, 1, …, in index order)."""
+    order = np.argsort(owner, kind="stable")
+    sorted_ = owner[order]
+    first = np.searchsorted(sorted_, sorted_, side="left")
+    rank = np.empty(owner.size, dtype=np.intp)
+    rank[order] = np.arange(owner.size) - first
+    return rank
 
 
 def timing(deals: Deals, acc: Accounts, ctx: DealContext, passed: np.ndarray, stage: np.ndarray,
-           action: np.ndarray, discount: np.ndarray, n_sales: int, p: Params) -> Timing:
+           action: np.ndarray, discount: np.ndarray, n_sales: int, p: Params,
+           move: np.ndarray | None = None, rng: np.random.Generator | None = None) -> Timing:
     """Deal timing this month over the open deals.
 
     A deal's natural close month is its ATC month. On the share ``market.timing_control`` of
@@ -250,6 +282,13 @@ def timing(deals: Deals, acc: Accounts, ctx: DealContext, passed: np.ndarray, st
     each passing its remaining gates on its own draws now, at the discount plus
     ``market.pull_discount`` per month advanced (within ``market.max_discount``). Also returns
     each AR's booking change under every timing action for the counterfactuals.
+
+    With ``move`` (``behavior.timing: deal``) the AR decides each controllable deal on its own:
+    ``move[ar, kind]`` is the chance of slipping a deal ready to close (kind 0) or pulling one
+    in that is 1 or 2 months from its close (kind 1, 2), drawn per deal from ``rng``. Unless
+    ``market.pull_discount_wins`` (the first model), a pulled deal is won on the odds of its
+    natural discount: the extra discount is what the customer takes for signing early, not a
+    reason to sign.
     """
     mp, d, open_ = p.market, deals, ctx.open_
     own = d.owner[open_]
@@ -265,8 +304,9 @@ def timing(deals: Deals, acc: Accounts, ctx: DealContext, passed: np.ndarray, st
     comp = rival(acc, d, open_, mp)
     rel, fit_, cred = ctx.rel, ctx.fit, ctx.cred
     w = mp.gate_weights
-    p_pull = pass_probability(w[ATC], rel, fit_, cred, pull_disc, comp)
     p_nat = pass_probability(w[ATC], rel, fit_, cred, disc, comp)
+    p_pull = (pass_probability(w[ATC], rel, fit_, cred, pull_disc, comp)
+              if mp.pull_discount_wins else p_nat)
     # A deal pulled two months must also pass ATB now, on its own ATB draw.
     atb_now = d.u_atb[open_] < pass_probability(w[np.full(open_.size, ATB)], rel, fit_, cred,
                                                 np.zeros(open_.size), comp)
@@ -284,6 +324,11 @@ def timing(deals: Deals, acc: Accounts, ctx: DealContext, passed: np.ndarray, st
                           minlength=n_sales)
         return np.stack([rev, mar])
 
+    if move is not None:
+        assert rng is not None
+        return _by_deal(own, (can_slip, can_pull), ahead, move, rng.random(open_.size),
+                        (value, d.margin_rate[open_], disc, pull_disc, pull_ok, nat_ok),
+                        slip_lost, p)
     slip = can_slip & (act == -1)
     pull = can_pull & (act >= ahead)
     # Per AR and action (slip, natural, pull 1, pull 2): bookings moved into this month and
@@ -297,6 +342,60 @@ def timing(deals: Deals, acc: Accounts, ctx: DealContext, passed: np.ndarray, st
     return Timing(slip=slip, slip_lost=slip_lost, pull=pull, pull_won=pull & pull_ok,
                   pull_discount=pull_disc, now=np.stack(now, axis=-1),
                   later=np.stack(later, axis=-1))
+
+
+def _by_deal(own: np.ndarray, can: tuple[np.ndarray, np.ndarray], ahead: np.ndarray,
+             move: np.ndarray, u: np.ndarray, money: tuple[np.ndarray, ...],
+             slip_lost: np.ndarray, p: Params) -> Timing:
+    """Deal-by-deal timing: each controllable deal slips, closes or is pulled on its own draw.
+
+    Column ``c`` of the booking changes is the month with the AR's ``c``-th decided deal turned
+    the other way (a slip undone, a close slipped, a pull undone, a wait pulled in), everything
+    else as played.
+
+    Args:
+        own: Each open deal's AR.
+        can: Which open deals can slip, and which can be pulled in.
+        ahead: Months from each deal's natural close.
+        move: Each AR's chance of moving a deal, per kind ``(N_sales, 3)``.
+        u: A uniform per open deal.
+        money: Per open deal: value, margin rate, discount, pull discount, and whether it closes
+            if pulled now and (on this month's odds) at its natural close.
+        slip_lost: Deals held last month that are lost now.
+        p: The firm's parameters.
+    """
+    can_slip, can_pull = can
+    value, m_rate, disc, pull_disc, pull_ok, nat_ok = money
+    kind = np.where(can_slip, 0, np.where(can_pull, ahead, -1))
+    decided = np.flatnonzero(kind >= 0)
+    k, owner = kind[decided], own[decided]
+    moved_all = np.zeros(own.size, dtype=bool)
+    moved_all[decided] = u[decided] < move[owner, k]
+    moved = moved_all[decided]
+    column = _rank_within(owner) + 1
+    n_cols = 1 + (int(column.max()) if column.size else 0)
+    n_sales = move.shape[0]
+    # What moving each decided deal books now and later against leaving it (revenue, margin).
+    v, dd, dp = value[decided], disc[decided], pull_disc[decided]
+    nat = np.stack([v * (1 - dd), v * (m_rate[decided] - dd)])
+    pulled = np.stack([v * (1 - dp), v * (m_rate[decided] - dp)])
+    ready = k == 0
+    gamma = p.behavior.time_discount
+    on_pull = pull_ok[decided] * 1.0
+    on_nat = nat_ok[decided] * gamma ** np.maximum(k - 1, 0)
+    now = np.where(ready, -nat, on_pull * pulled)
+    later = np.where(ready, (1 - p.market.slip_loss) * nat, -on_nat * nat)
+    sign = np.where(moved, -1.0, 1.0)  # turning a moved deal back undoes the move
+    slot = owner * n_cols + column
+
+    def spread(x: np.ndarray) -> np.ndarray:
+        return np.stack([np.bincount(slot, weights=sign * row, minlength=n_sales * n_cols)
+                         .reshape(n_sales, n_cols) for row in x])
+
+    slip, pull = can_slip & moved_all, can_pull & moved_all
+    return Timing(slip=slip, slip_lost=slip_lost, pull=pull, pull_won=pull & pull_ok,
+                  pull_discount=pull_disc, now=spread(now), later=spread(later),
+                  decided=Decided(owner=owner, kind=k, column=column, moved=moved))
 
 
 @dataclass(frozen=True)
@@ -336,7 +435,8 @@ def _review(deals: Deals, acc: Accounts, ctx: DealContext, reviewed: np.ndarray,
 
 
 def advance(deals: Deals, acc: Accounts, ctx: DealContext, discount: np.ndarray,
-            action: np.ndarray, run_rate: np.ndarray, t: int, p: Params) -> Gated:
+            action: np.ndarray, run_rate: np.ndarray, t: int, p: Params,
+            move: np.ndarray | None = None, rng: np.random.Generator | None = None) -> Gated:
     """Every open deal meets its gate; winners are booked; run-rate orders are booked.
 
     Args:
@@ -348,6 +448,9 @@ def advance(deals: Deals, acc: Accounts, ctx: DealContext, discount: np.ndarray,
         run_rate: Each AR's run-rate orders this month (booked as won deals).
         t: The month.
         p: The firm's parameters.
+        move: Deal by deal, each AR's chance of moving a deal per kind (see :func:`timing`);
+            ``None`` for one action per AR-month.
+        rng: The timing stream (deal by deal).
     """
     d, open_ = deals, ctx.open_
     stage = d.stage[open_]
@@ -357,7 +460,7 @@ def advance(deals: Deals, acc: Accounts, ctx: DealContext, discount: np.ndarray,
     u = np.where(stage == ATI, d.u_ati[open_], np.where(stage == ATB, d.u_atb[open_],
                                                         d.u_atc[open_]))
     passed = u < prob
-    tm = timing(d, acc, ctx, passed, stage, action, discount, run_rate.size, p)
+    tm = timing(d, acc, ctx, passed, stage, action, discount, run_rate.size, p, move, rng)
     passed &= ~tm.slip_lost
     d.data["support_ratio"][open_] = ctx.support
     on_time = passed & (stage == ATC) & ~tm.slip
