@@ -63,6 +63,17 @@ class Settings:
     workers: int | None = None
     #: Config overrides added to every arm of a firm preset (``--set``: an ablation).
     overrides: tuple[str, ...] = ()
+    #: Run only the arms some check compares (``--checks-only``): every check's number is the
+    #: same, the report's frontier and ablation arms are left out (``make test-slow``).
+    checks_only: bool = False
+
+
+def checked_arms(v: Mapping[str, Any]) -> set[str]:
+    """The arms a firm preset's checks compare (``arm``, ``diff`` or ``relative``)."""
+    out: set[str] = set()
+    for c in v.get("checks", []):
+        out |= {c["arm"]} if "arm" in c else set(c.get("diff") or c.get("relative") or [])
+    return out
 
 
 def arms_of(v: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -118,6 +129,8 @@ def run_preset(name: str, settings: Settings, pool: Any, figures: Path
         return REDUCED[v["check"]](ctx), ctx.extras
     n = settings.seeds or (int(v.get("quick_seeds", 3)) if settings.quick else int(v["seeds"]))
     arms = arm_configs(name, v, settings.quick, settings.overrides)
+    if settings.checks_only:
+        arms = {a: c for a, c in arms.items() if a in checked_arms(v)}
     seeds = replication_seeds(int(cfg["seed"]), n)
     tasks = [(c, s) for c in arms.values() for s in seeds]
     out = mapper(firm_task, tasks)
@@ -184,6 +197,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         metavar="KEY=VALUE",
                         help="a config override for every arm of the firm presets (an "
                              "ablation, e.g. --set behavior.horizon=month); repeatable")
+    parser.add_argument("--checks-only", action="store_true",
+                        help="run only the arms the checks compare (the same checks, the same "
+                             "numbers; the report leaves out the frontier and ablation arms)")
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
         known = presets()
@@ -211,7 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         checks, _ = run_validation(names, Settings(args.quick, args.seeds, args.workers,
-                                                   tuple(args.overrides)), tmp)
+                                                   tuple(args.overrides), args.checks_only),
+                                   tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

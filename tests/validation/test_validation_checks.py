@@ -261,3 +261,32 @@ def test_frontier_figure_encodes_the_grid_factors(tmp_path: Path) -> None:
     figs = V.figures(tmp_path, {"pools": {"frontier": front}})
     assert [t for t, _ in figs] == ["pools: frontier"]
     assert figs[0][1].stat().st_size > 10_000
+
+
+def test_checks_only_keeps_the_arms_the_checks_compare(monkeypatch: pytest.MonkeyPatch,
+                                                       tmp_path: Path) -> None:
+    """``--checks-only`` (make test-slow) runs only the arms some check compares."""
+    from sim.validation import runner
+
+    v = runner.load_preset("pools")["validation"]
+    assert runner.checked_arms(v) == {
+        "profit=0.193389 equal_share=0.0 units=organisations org=silo",
+        "profit=0.193389 equal_share=1.0 units=organisations org=silo",
+        "profit=0.312 equal_share=1.0 units=organisations org=silo",
+        "profit=0.094 equal_share=1.0 units=organisations org=silo",
+        "triangles_in_pool", "firmwide_equal"}
+    fake = {"seed": 1, "validation": {
+        "kind": "firm", "seeds": 2, "arms": {"a": [], "b": [], "c": [], "d": []},
+        "checks": [{"name": "x", "stat": "s", "diff": ["a", "b"]},
+                   {"name": "y", "stat": "s", "arm": "c"}]}}
+    monkeypatch.setattr(runner, "load_preset", lambda name, extra=(): fake)
+    monkeypatch.setattr(runner, "arm_configs", lambda name, v, quick, common=(): {
+        arm: {"arm": arm} for arm in runner.arms_of(v)})
+    ran: list[str] = []
+    monkeypatch.setattr(runner, "firm_task", lambda task: ran.append(task[0]["arm"]) or {"s": 1})
+    monkeypatch.setattr(runner, "evaluate_spec", lambda spec, rows, preset: None)
+    for only, arms in ((True, ["a", "a", "b", "b", "c", "c"]),
+                       (False, ["a", "a", "b", "b", "c", "c", "d", "d"])):
+        ran.clear()
+        runner.run_preset("fake", V.Settings(checks_only=only), None, tmp_path)
+        assert ran == arms

@@ -1,4 +1,4 @@
-"""The full validation (``make validate``), in ``make test-slow``.
+"""The full validation (``make validate``, every check), in ``make test-slow``.
 
 Every check passes or its failure is explained in docs/validation.md, and the docs list no check
 that does not exist.
@@ -19,7 +19,9 @@ pytestmark = pytest.mark.slow
 
 def test_full_validation_passes_or_explains_every_failure(tmp_path: Path) -> None:
     out = tmp_path / "validation"
-    assert V.main(["--out", str(out)]) == 0  # 1 if a failure is not in docs/validation.md
+    # Only the arms the checks compare: the same checks with the same numbers as make validate,
+    # without the 24-point pools frontier's 20 unchecked points (480 of 1,150 firm runs).
+    assert V.main(["--out", str(out), "--checks-only"]) == 0  # 1: a failure not in the docs
     checks = json.loads((out / "checks.json").read_text())
     names = {c["name"] for c in checks}
     assert V.known_failures() <= names, "docs/validation.md lists checks that no longer exist"
