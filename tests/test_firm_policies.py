@@ -100,7 +100,9 @@ def _ledger(*overrides: str) -> dict:
 
 
 def test_pulled_deals_close_early_at_a_deeper_discount_and_slipped_ones_late():
-    d = _ledger("seed=5")
+    # Nearly flat starting attractions: ARs move about half their controllable deals at first,
+    # so there are pulls and slips to look at.
+    d = _ledger("seed=5", "behavior.learner.prior_precision=0.001")
     project = ~d["run_rate"]
     pulled, slipped = d["pulled"] & project, d["slipped"] & project
     assert pulled.any()
@@ -122,14 +124,17 @@ def test_without_timing_control_every_deal_closes_in_its_natural_month():
 
 
 def test_timing_is_learned_from_pay_not_drawn_at_random():
-    """Revenue-paid ARs pull deals in more than ARs in a firm-wide pool.
+    """Revenue-paid ARs pull fewer deals in than ARs in a firm-wide pool (issue 20).
 
-    Pulling in costs a customer discount but wins deals sooner and more often (price weighs at
-    ATC); only pay that moves with one's own bookings makes that trade attractive (M7).
+    A pull costs the customer's extra discount (5 % a month) for booking a month earlier, and
+    it does not win the deal (``market.pull_discount_wins: false``): under a revenue commission
+    it costs the AR 5 % of the deal's commission for 1 % of time value, so ARs learn to leave
+    deals; in a firm-wide pool their pay hardly moves with the deal, so they stay near the
+    logit's indifference (M7). Under the first model's rule it was the other way round.
     """
     com = run(load_config([*SMALL, "seed=6"])).metrics
     pool = run(load_config([*SMALL, "seed=6", "scheme=gain_sharing"])).metrics
-    assert com["pull_in_share"] > pool["pull_in_share"] + 0.05
+    assert com["pull_in_share"] < pool["pull_in_share"]
 
 
 def test_clawback_takes_back_commission_on_written_off_deals():

@@ -93,7 +93,8 @@ class Learner:
             coveted. ``None`` puts all states in one group.
         carry_as_prior: A first visit's carried-over attractions weigh as a prior (``N(0)``
             months of experience) instead of the source state's whole experience, so what is
-            learnt in a new state (a December) soon outweighs what was known elsewhere.
+            learnt in a new state (a December) soon outweighs what was known elsewhere; and the
+            first decision there is drawn from them, not from the starting attractions.
     """
 
     def __init__(
@@ -180,7 +181,13 @@ class Learner:
         return a
 
     def probabilities(self, state: np.ndarray | None = None) -> np.ndarray:
-        """Logit choice probabilities over each task's grid, shape ``(N, K, G)``."""
+        """Logit choice probabilities over each task's grid, shape ``(N, K, G)``.
+
+        With ``carry_as_prior`` a never-visited state is seeded from the state before it here,
+        so its first decision is drawn from what its first update will start from.
+        """
+        if self.carry_as_prior and self.n_states > 1:
+            self._carry_over(self._state(state))
         return self._logit(self.effective_attraction(state))
 
     def mean_effort(self, state: np.ndarray | None = None) -> np.ndarray:

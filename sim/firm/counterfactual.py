@@ -170,6 +170,25 @@ def deltas(deals: Deals, acc: Accounts, ctx: DealContext, gated: Gated, fo: Focu
                   timing=now, timing_next=later)
 
 
+def timing_kinds(deltas: Deltas, held: bool) -> dict[str, Change]:
+    """The timing candidates' booking changes: this month, next month, next month's baseline.
+
+    Next month's pay is priced with this month's measures standing in for next month's. With
+    ``held`` (deal by deal) the baseline of a candidate that takes bookings out of next month
+    holds them, so a deal leaving next month is priced at what it would have paid there,
+    ``P(base + deal) − P(base)``, not ``P(base) − P(base − deal)``, which a plan's floor at zero
+    cuts short when the deal is larger than the stand-in month. Without it (one action per
+    AR-month, the first model) the baseline is the stand-in month itself.
+    """
+    nxt = deltas.timing_next
+    base = {k: np.zeros_like(v) for k, v in nxt.items()}
+    if held:
+        out = nxt["revenue"] < 0
+        base = {k: np.where(out, -v, 0.0) for k, v in nxt.items()}
+        nxt = {k: v + base[k] for k, v in nxt.items()}
+    return {"timing": deltas.timing, "timing_next": nxt, "timing_zero": base}
+
+
 def timing_changes(now: np.ndarray, later: np.ndarray, action: np.ndarray
                    ) -> tuple[Change, Change]:
     """Change in this month's and next month's bookings per AR under each timing action.

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from sim.behavior.state import of_plans
-from sim.firm import units
+from sim.firm import counterfactual, units
 from sim.firm.counterfactual import Deltas
 from sim.firm.fulfilment import Credited, Events
 from sim.firm.ledger import Lines
@@ -155,7 +155,7 @@ def measures(eff: list[np.ndarray], cand: list[np.ndarray], events: Events, delt
     cands: dict[str, dict[str, dict[str, np.ndarray]]] = {kind: {} for kind in KINDS}
     changed = tuple(key for key, _ in MONEY)
     probe_amount = {"revenue": 1.0, "margin": p.market.run_rate_margin}
-    timing = {"timing": deltas.timing, "timing_next": deltas.timing_next}
+    timing = counterfactual.timing_kinds(deltas, p.behavior.timing == "deal")
     for event in ("booking", "delivery", "collection"):
         money = events.of(event)
         base = {k: np.zeros(n) for k in MEASURES}
@@ -199,12 +199,11 @@ def measures(eff: list[np.ndarray], cand: list[np.ndarray], events: Events, delt
         cands["probe"][event] = probe
         cands["probe_zero"][event] = {k: v[:, None] for k, v in base.items()}
         for kind in ("timing", "timing_next", "timing_zero"):
-            ct = _tiled(base, n_timing, changed if kind != "timing_zero" else ())
-            if kind != "timing_zero":
-                for key, src in MONEY:
-                    ct[key][sales] += timing[kind][src]
-                if credit is not None:
-                    ct["value_added"] = _va_moved(va, credit, sales, timing[kind]["margin"])
+            ct = _tiled(base, n_timing, changed)
+            for key, src in MONEY:
+                ct[key][sales] += timing[kind][src]
+            if credit is not None:
+                ct["value_added"] = _va_moved(va, credit, sales, timing[kind]["margin"])
             cands[kind][event] = ct
     return Measured(realised=realised, candidates=cands, n_effort=m, n_discount=n_discount,
                     n_timing=n_timing, rest=rest)
