@@ -18,28 +18,36 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+#: Recorded family → (``fingerprints`` keyword, what differs when it fails). One test each, so
+#: that pytest-xdist spreads the four families' runs over both workers.
+FAMILIES = {
+    "runs": ({}, "fingerprints changed"),
+    "legacy": ({"old": True}, "with the switches as before issue 16, runs changed"),
+    "before_issue_18": ({"pre18": True}, "with issue 18's switches off, runs differ from before"),
+    "before_issue_20": ({"pre20": True}, "with issue 20's switches off, runs differ from before"),
+}
 
-def test_runs_hash_as_recorded():
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_runs_hash_as_recorded(family):
     import fingerprint as fp
 
     recorded = json.loads(fp.RECORDED.read_text(encoding="utf-8"))
     assert [" ".join(c) for c in fp.CASES] == list(recorded["runs"])
-    got = fp.fingerprints(verbose=False)
+    assert set(FAMILIES) <= set(recorded)
+    kwargs, what = FAMILIES[family]
     if fp.environment() == recorded["environment"]:
-        bad = {k: (got[k], v) for k, v in recorded["runs"].items() if got[k] != v}
-        assert not bad, f"fingerprints changed (got, recorded): {bad}"
-        legacy = fp.fingerprints(verbose=False, old=True)
-        bad = {k: (legacy[k], v) for k, v in recorded["legacy"].items() if legacy[k] != v}
-        assert not bad, f"with the switches as before issue 16, runs changed: {bad}"
-        pre = fp.fingerprints(verbose=False, pre18=True)
-        bad = {k: (pre[k], v) for k, v in recorded["before_issue_18"].items() if pre[k] != v}
-        assert not bad, f"with issue 18's switches off, runs differ from before it: {bad}"
-        pre = fp.fingerprints(verbose=False, pre20=True)
-        bad = {k: (pre[k], v) for k, v in recorded["before_issue_20"].items() if pre[k] != v}
-        assert not bad, f"with issue 20's switches off, runs differ from before it: {bad}"
-    else:  # another numpy or CPU: the hashes may differ, determinism may not
+        got = fp.fingerprints(verbose=False, **kwargs)
+        bad = {k: (got[k], v) for k, v in recorded[family].items() if got[k] != v}
+        assert not bad, f"{what} (got, recorded): {bad}"
+    elif family == "runs":  # another numpy or CPU: the hashes may differ, determinism may not
+        got = fp.fingerprints(verbose=False)
         again = fp.fingerprint(fp.CASES[0])
         assert again == got[" ".join(fp.CASES[0])]
+    else:
+        pytest.skip(f"{family}: recorded on {recorded['environment']}, not this environment")
