@@ -62,7 +62,7 @@ class Record:
             tasks = fp.tasks[ROLES[r]]
             hidx = [tasks.index(x) for x in HELP_TASKS[r]]
             help_share.append(eff[r][:, hidx].sum(axis=1))
-        hs = np.concatenate(help_share)  # budget is 1: effort is already a share
+        hs = np.concatenate(help_share)  # effort-months of help (a share of normal hours)
         s = eff[SALES]
         vol = s[:, fp.column(SALES, "volume")] / np.maximum(s.sum(axis=1), 1e-12)
         self.records.append({
