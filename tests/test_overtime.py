@@ -98,7 +98,7 @@ def test_effort_never_exceeds_the_cap_and_somebody_works_overtime(monkeypatch):
 
     monkeypatch.setattr(People, "act", spy)
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    firm = Firm(plain(load_config([*SMALL, *ON, "months=12"])))
+    firm = Firm(plain(load_config([*SMALL, *ON])))
     for _ in range(firm.months):
         firm.step()
     totals = np.concatenate(seen)
