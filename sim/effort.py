@@ -5,7 +5,9 @@ A person chooses an effort vector ``t`` over the role's ``K`` tasks, each ``t_k 
 ``½ tᵀ C t`` (``C`` symmetric positive semi-definite; positive off-diagonals make tasks
 substitutes), and intrinsic motivation ``aᵀ t`` (``a >= 0``, a scheme-independent trait) is
 subtracted from it. Effort is measured in hours-equivalents of a month's budget (budget = 1 is a
-full month), cost and intrinsic value in the same money unit as pay.
+full month), cost and intrinsic value in the same money unit as pay. With overtime
+(:mod:`sim.firm.overtime`) the budget is the cap above normal hours, and the hours above
+``normal`` add ``½·overtime_cost·(sum(t) − normal)²`` to the cost.
 
 Actions live on a fine grid: every task's level is one of ``0, h, 2h, …, budget``. The learning
 engine (``sim.behavior``) values candidate vectors that differ from the one played in one
@@ -30,6 +32,8 @@ class EffortSpace:
         grid_step: Step of the per-task effort grid (> 0, at most ``budget``).
         cost: Cost matrix ``C``, shape ``(K, K)``, symmetric PSD; money per effort².
         intrinsic: Intrinsic value of effort ``a``, shape ``(K,)`` or ``(N, K)``; money per effort.
+        normal: Normal hours, above which effort costs ``overtime_cost`` more (≤ ``budget``).
+        overtime_cost: ``c`` of the overtime cost ``½·c·(sum(t) − normal)²₊`` (0: none).
     """
 
     tasks: tuple[str, ...]
@@ -37,6 +41,8 @@ class EffortSpace:
     grid_step: float
     cost: np.ndarray
     intrinsic: np.ndarray = field(default_factory=lambda: np.zeros(1))
+    normal: float = 1.0
+    overtime_cost: float = 0.0
 
     def __post_init__(self) -> None:
         k = len(self.tasks)
@@ -51,6 +57,9 @@ class EffortSpace:
             raise ValueError(f"budget: must be > 0, got {self.budget}")
         if not 0 < self.grid_step <= self.budget:
             raise ValueError(f"grid_step: must be in (0, budget], got {self.grid_step}")
+        if self.overtime_cost < 0 or (self.overtime_cost > 0
+                                      and not 0 < self.normal <= self.budget):
+            raise ValueError("overtime: the cost must be >= 0 and normal hours in (0, budget]")
         a = np.asarray(self.intrinsic, dtype=float)
         if a.size == 1:
             a = np.full(k, float(a.ravel()[0]))
@@ -87,7 +96,14 @@ class EffortSpace:
         a = self.intrinsic
         if a.ndim == 2:
             a = a.reshape(a.shape[0], *([1] * (t.ndim - 2)), a.shape[1])
-        return quad - (t * a).sum(axis=-1)
+        out = quad - (t * a).sum(axis=-1)
+        if self.overtime_cost > 0:  # not added at all without overtime: the old runs' bits
+            out = out + self._overtime(t.sum(axis=-1))
+        return out
+
+    def _overtime(self, total: np.ndarray) -> np.ndarray:
+        """``½·c·(total − normal)²₊``: what the hours above normal cost on top of ``½tᵀCt``."""
+        return 0.5 * self.overtime_cost * np.maximum(total - self.normal, 0.0) ** 2
 
     def candidate_net_cost(self, t: np.ndarray) -> np.ndarray:
         """``net_cost(candidates(t))`` without building the candidates, shape ``(N, K, G)``.
@@ -116,7 +132,10 @@ class EffortSpace:
         a_o = (others * a[:, None, :]).sum(axis=-1)[:, :, None]  # aᵀo
         a_k = a[:, :, None]
         quad = 0.5 * (scale**2 * quad_o + 2.0 * scale * g * cross + g**2 * diag)
-        return quad - (scale * a_o + g * a_k)
+        out = quad - (scale * a_o + g * a_k)
+        if self.overtime_cost > 0:
+            out = out + self._overtime(scale * used + g)  # the candidate's total effort
+        return out
 
     def candidates(self, t: np.ndarray) -> np.ndarray:
         """Candidate effort vectors: the played vector with one task moved to each grid level.

@@ -107,6 +107,7 @@ def compute(firm: Firm) -> dict[str, float]:
         "attrition_rate": rec.leavers / firm.org.n / (firm.month / 12),
         "rate_pressure": (r("rate_raises") + r("sales_pay_quits")) * 12,
         "rate_raises": r("rate_raises") * 12,
+        "new_accounts": r("new_accounts") * 12,
         "pay_ratio_sales_to_others": float(sales_pay / other_pay) if other_pay else float("nan"),
         "pay_gini": gini(annual),
         "revenue_per_head": revenue / years / firm.org.n,

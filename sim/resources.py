@@ -85,7 +85,8 @@ def estimate(cfg: Mapping[str, Any]) -> Estimate:
     c = cfg if isinstance(cfg, dict) else plain(cfg)  # type: ignore[arg-type]
     p = Params.from_config(c)
     scheme = build_scheme(c["scheme"])
-    levels = int(1.0 / p.behavior.grid_step + 1e-9) + 1  # EffortSpace.grid's size, unbuilt
+    # EffortSpace.grid's size, unbuilt: levels 0 … the effort cap (firm.overtime.max)
+    levels = int(p.firm.overtime.max / p.behavior.grid_step + 1e-9) + 1
     attractions = 0.0
     m = 0
     for role in ROLES:

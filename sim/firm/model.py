@@ -196,7 +196,7 @@ class Firm(mesa.Model):
         market.lose_relationships(acc, quits.ars, p.firm.leaver_relationship_kept)
         self.record.month(t, d, self.org, p.firm, eff, paid.pay, acts.discount, quits.quit,
                           quits.sales_pay_quits, delivered.complaints, self.knowledge,
-                          paid.kpi_savings)
+                          paid.kpi_savings, float(moved.new_accounts.sum()))
         self.record.support(ctx.sr, ctx.fr)
         self.last = (Month(actions=acts, deltas=deltas, paid=paid) if self.keep_phases
                      else Month(actions=acts))

@@ -4,8 +4,8 @@ Every leaf of the ``market``, ``firm``, ``org``, ``process``, ``tiering`` and ``
 (and the two calibration numbers the firm reads) is read here into frozen dataclasses, checked
 against its range, and refused with one line naming the field when it is out of range, of the
 wrong type or not a setting at all. Mechanisms receive these objects; nothing reads the raw config
-inside a month. This module imports nothing from ``sim`` but its value checks
-(:mod:`sim.firm.values`): config validation uses it without importing the model.
+inside a month. It imports from ``sim`` only :mod:`sim.firm.values` and
+:mod:`sim.firm.overtime`: config validation uses it without importing the model.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from sim.firm.overtime import OvertimeParams
 from sim.firm.values import ParamError, boolean, choice, integer, number, share
 
 #: Roles of the firm (DOMAIN.md): AR, SR, FR and support functions, in array order.
@@ -311,6 +312,7 @@ class FirmParams:
     kpi_productivity: dict[str, float]
     kpi_value: dict[str, float]
     teaching: TeachingParams
+    overtime: OvertimeParams
     prior_level: float = _spec("share", low_open=True)
     cost: float = _spec("number", 0.0, low_open=True)
     substitution: float = _spec("share")
@@ -378,13 +380,12 @@ class FirmParams:
         out = cls(**_read_fields(cls, r),
                   share=r.per_role("share", lambda p, role: p.number(role, 0.0)),
                   n={role: r.optional_integer(f"n_{role}", 1) for role in ROLES}, tasks=tasks,
-                  prior=prior, intrinsic=intrinsic,
-                  rate_raise=raise_, kpi_productivity=kpi["kpi_productivity"],
-                  kpi_value=kpi["kpi_value"], teaching=teaching)
+                  prior=prior, intrinsic=intrinsic, rate_raise=raise_, teaching=teaching,
+                  kpi_productivity=kpi["kpi_productivity"], kpi_value=kpi["kpi_value"],
+                  overtime=OvertimeParams.from_config(r.sub("overtime")))
         if out.quit_base + out.quit_slope > 1:
-            raise ParamError(f"firm.quit_slope: quit_base + quit_slope is the monthly quit "
-                             f"probability at zero pay and must be ≤ 1, got "
-                             f"{out.quit_base:g} + {out.quit_slope:g}")
+            raise ParamError(f"firm.quit_slope: quit_base + quit_slope (the monthly quit chance at "
+                             f"zero pay) must be ≤ 1, got {out.quit_base:g} + {out.quit_slope:g}")
         r.done()
         return out
 
@@ -590,8 +591,7 @@ class Params:
             months=integer(cfg.get("months"), "months", 1),
             n_people=size.integer("n_people", 1),
             n_accounts=market.n_accounts or size.integer("n_accounts", 1),
-            market=market,
-            firm=FirmParams.from_config(cfg.get("firm")),
+            market=market, firm=FirmParams.from_config(cfg.get("firm")),
             org=OrgParams.from_config(cfg.get("org")),
             process=ProcessParams.from_config(cfg.get("process")),
             tiering=TieringParams.from_config(cfg.get("tiering")),

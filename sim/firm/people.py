@@ -104,8 +104,11 @@ class People:
             n_r = org.idx[r].size
             base = np.array([fp.intrinsic[role].get(t, 0.0) for t in tasks])
             spread = rng.lognormal(0.0, fp.intrinsic_spread, (n_r, 1))
-            space = EffortSpace(tasks, 1.0, p.behavior.grid_step, cost, base[None, :] * spread)
             prior = job_description_prior(tasks, fp.prior[role], fp.prior_level)
+            # Overtime (issue 20): the budget is the cap, hours above normal cost more.
+            space = EffortSpace(tasks, fp.overtime.max, p.behavior.grid_step, cost,
+                                base[None, :] * spread,
+                                overtime_cost=fp.overtime.cost(cost, prior))
             prefs = Preferences(
                 envy=np.full(n_r, fp.envy if r != SALES else 0.0),
                 guilt=np.full(n_r, fp.guilt if r == SALES else 0.0),

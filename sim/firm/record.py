@@ -49,8 +49,12 @@ class Record:
 
     def month(self, t: int, deals: Deals, org: Org, fp: FirmParams, eff: list[np.ndarray],
               pay: np.ndarray, discount: np.ndarray, quit: np.ndarray, sales_pay_quits: int,
-              complaints: int, knowledge: float, kpi_savings: float | None = None) -> None:
-        """Record month ``t`` (``kpi_savings`` only where own KPI has a value)."""
+              complaints: int, knowledge: float, kpi_savings: float | None = None,
+              new_accounts: float = 0.0) -> None:
+        """Record month ``t`` (``kpi_savings`` only where own KPI has a value).
+
+        ``new_accounts``: prospects who joined a portfolio this month (hunting, M5).
+        """
         idx = org.idx
         n_quit = int(quit.sum())
         self.leavers += n_quit
@@ -62,7 +66,7 @@ class Record:
             tasks = fp.tasks[ROLES[r]]
             hidx = [tasks.index(x) for x in HELP_TASKS[r]]
             help_share.append(eff[r][:, hidx].sum(axis=1))
-        hs = np.concatenate(help_share)  # budget is 1: effort is already a share
+        hs = np.concatenate(help_share)  # effort-months of help (a share of normal hours)
         s = eff[SALES]
         vol = s[:, fp.column(SALES, "volume")] / np.maximum(s.sum(axis=1), 1e-12)
         self.records.append({
@@ -78,6 +82,7 @@ class Record:
             "revenue": _month_money(deals, "delivered", t),
             "bookings": _month_money(deals, "booked", t),
             "rate_raises": 0.0,
+            "new_accounts": float(new_accounts),
         })
         if kpi_savings is not None:
             self.records[-1]["kpi_savings"] = kpi_savings
