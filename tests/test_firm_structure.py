@@ -23,6 +23,7 @@ FORBIDDEN = {
     "ledger": ("sim",),
     "values": ("sim",),
     "params": ("sim",),
+    "overtime": ("sim",),
     "units": ("sim.scheme", "sim.behavior", "sim.firm.people", "sim.firm.pipeline",
               "sim.firm.payroll"),
     **{m: ("sim.plans", "sim.scheme", "sim.behavior")
@@ -32,8 +33,9 @@ FORBIDDEN = {
     "people": ("sim.plans",),
     "skills": ("sim.plans", "sim.scheme", "sim.behavior"),
 }
-#: Imports a rule above lets through: params reads its values with the leaf value checks.
-ALLOWED = {"params": ("sim.firm.values",)}
+#: Imports a rule above lets through: params reads its values with the leaf value checks, and
+#: the overtime settings (a leaf like them: it imports nothing from sim but those checks).
+ALLOWED = {"params": ("sim.firm.values", "sim.firm.overtime"), "overtime": ("sim.firm.values",)}
 
 
 def imports(path: Path) -> set[str]:
