@@ -43,7 +43,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: lint $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" -n 2 --dist loadgroup -q
+	$(BIN)/python -m pytest -m "not slow" -n 2 -q
 
 # The report test opens the HTML report in headless Chromium (Debian package, installed if missing).
 browser:
@@ -52,7 +52,7 @@ browser:
 	  echo "warning: could not install chromium; the browser test will say so"
 
 test-slow: $(STAMP) browser
-	$(BIN)/python -m pytest -m slow -n 2 --dist loadgroup -q
+	$(BIN)/python -m pytest -m slow -n 2 -q
 
 clean-venv:
 	rm -rf $(VENV)

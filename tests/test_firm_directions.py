@@ -19,8 +19,7 @@ from sim.config import load_config
 from sim.simulation import run
 
 SEEDS = tuple(range(10))
-# One worker runs the whole module, so the cached runs shared by its tests are made once.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("firm_directions")]
+pytestmark = pytest.mark.slow
 NO_INTRINSIC_HELP = ["firm.intrinsic.rnd.support=0", "firm.intrinsic.rnd.knowledge=0",
                      "firm.intrinsic.supply_chain.delivery=0",
                      "firm.intrinsic.supply_chain.bid_support=0"]

@@ -207,7 +207,6 @@ def test_silo_fit_gap_exceeds_the_triangles_and_the_difference_grows_with_lines(
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("requirements_switched_off")  # shares _units(SWITCHED_OFF)
 @pytest.mark.xfail(strict=True, reason=(
     "a known failure (docs/validation.md, issue 17): with both switches off the triangle's "
     "advantage is 2.1 pp smaller on 2-line than on 1-line deals (90 % CI −2.7 to −1.4 pp): its "
@@ -223,7 +222,6 @@ def test_without_hand_off_noise_and_weakest_line_the_triangle_gap_is_equal_acros
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("requirements_switched_off")
 def test_without_the_information_channels_the_triangles_multi_line_deals_get_less_support():
     """The cause of the known failure above, measured on the same runs.
 
