@@ -23,6 +23,7 @@ from sim.behavior.sanction import PeerSanction
 from sim.effort import EffortSpace, job_description_prior
 from sim.firm.counterfactual import Deltas
 from sim.firm.org import Org
+from sim.firm.overtime import NORMAL
 from sim.firm.params import RND, ROLES, SALES, SUPPLY, TEACH, Params
 from sim.firm.pipeline import Decided
 from sim.firm.skills import Skills, Taught
@@ -107,7 +108,7 @@ class People:
             prior = job_description_prior(tasks, fp.prior[role], fp.prior_level)
             # Overtime (issue 20): the budget is the cap, hours above normal cost more.
             space = EffortSpace(tasks, fp.overtime.max, p.behavior.grid_step, cost,
-                                base[None, :] * spread,
+                                base[None, :] * spread, normal=NORMAL,
                                 overtime_cost=fp.overtime.cost(cost, prior))
             prefs = Preferences(
                 envy=np.full(n_r, fp.envy if r != SALES else 0.0),
