@@ -24,6 +24,7 @@ from sim.stats import mean_ci
 
 SMALL = ["debug=small"]
 ON = ["firm.overtime.max=1.2"]
+OFF = ["firm.overtime.max=1.0"]
 
 
 def _ar_space(ot: OvertimeParams) -> EffortSpace:
@@ -115,5 +116,5 @@ def test_ars_work_more_in_total_with_overtime_than_without():
         total = sum(v for k, v in eff.items() if k.startswith(f"{ROLES[SALES]}."))
         return float(np.mean(total[-12:]))
 
-    d = np.array([ar_effort(ON, s) - ar_effort([], s) for s in range(6)])
+    d = np.array([ar_effort(ON, s) - ar_effort(OFF, s) for s in range(6)])
     assert mean_ci(d).low > 0, d

@@ -37,7 +37,7 @@ SET = {"market.n_accounts": 500, "firm.n_sales": 15, "firm.n_rnd": 15, "firm.n_s
        "market.solution_fit": "assigned", "org.triangle_pay": "scorecard",
        "tiering.mode": "company", "behavior.frozen": "[sales]",
        "calibration.basis": "realised", "behavior.horizon": "month",
-       "behavior.states_from": "first", "behavior.timing": "ar", "firm.overtime.max": 1.2}
+       "behavior.states_from": "first", "behavior.timing": "ar", "firm.overtime.max": 1.0}
 SMALL = ("debug=small",)
 
 
