@@ -44,7 +44,8 @@ POOL_LEGACY = ["base.profit=0.247619", "units=roles", "unit_score=headcount",
 #: runs must hash as the defaults did before issue 20 (``before_issue_20``, recorded in its first
 #: commit), with the metrics issue 20 adds left out of the hash.
 PRE20 = ["behavior.horizon=month", "behavior.states_from=first", "behavior.timing=ar",
-         "market.pull_discount_wins=true", "firm.overtime.max=1.0"]
+         "market.pull_discount_wins=true", "firm.overtime.max=1.0",
+         "behavior.value_later_payoffs=false"]
 #: Metrics added by issue 20: not part of the runs recorded before it.
 NEW20 = ("new_accounts",)
 RECORDED = Path(__file__).resolve().parent / "fingerprints.json"

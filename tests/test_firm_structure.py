@@ -24,6 +24,7 @@ FORBIDDEN = {
     "values": ("sim",),
     "params": ("sim",),
     "overtime": ("sim",),
+    "later": ("sim",),
     "units": ("sim.scheme", "sim.behavior", "sim.firm.people", "sim.firm.pipeline",
               "sim.firm.payroll"),
     **{m: ("sim.plans", "sim.scheme", "sim.behavior")

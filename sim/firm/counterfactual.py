@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.firm.later import Later, hunting, relationship
 from sim.firm.ledger import ATC, Deals
 from sim.firm.market import Accounts, Focus, relationship_after, rival, run_rate_scale
 from sim.firm.params import RND, ROLES, SALES, SUPPLY, MarketParams, Params
@@ -46,6 +47,8 @@ class Deltas:
         support: Per SR/FR role name: firm ``profit`` and ``team_revenue`` per effort candidate.
         timing: ARs' ``revenue`` and ``margin`` this month per timing action ``(N_sales, 4)``.
         timing_next: The same for next month.
+        later: With ``behavior.value_later_payoffs``, the effort candidates' later payoffs
+            (:mod:`sim.firm.later`); ``None`` when off.
     """
 
     sales: Change
@@ -53,6 +56,7 @@ class Deltas:
     support: dict[str, Change]
     timing: Change
     timing_next: Change
+    later: Later | None = None
 
 
 def deltas(deals: Deals, acc: Accounts, ctx: DealContext, gated: Gated, fo: Focus,
@@ -91,7 +95,8 @@ def deltas(deals: Deals, acc: Accounts, ctx: DealContext, gated: Gated, fo: Focu
     strat, integ = d.strategic[dd], d.integrated[dd]
     u = d.u_atc[dd]
     w_atc = mp.gate_weights[ATC]
-    won = u < _pass(w_atc, rel, fit_, cred, disc, comp)
+    p_win = _pass(w_atc, rel, fit_, cred, disc, comp)
+    won = u < p_win
     at = {"strat": strat, "integ": integ, "u": u, "rel": rel, "cred": cred, "disc": disc,
           "comp": comp, "sat": acc.satisfaction[a]}
 
@@ -100,7 +105,7 @@ def deltas(deals: Deals, acc: Accounts, ctx: DealContext, gated: Gated, fo: Focu
     c = cand[SALES].reshape(n_s, -1, ks)
     kg = c.shape[1]
     col = {n: fp.column(SALES, n) for n in ("volume", "strategic", "relationship",
-                                            "coordination")}
+                                            "coordination", "hunting")}
     cd = c[o]
     rel_c = relationship_after(cd[..., col["relationship"]], fo.share[a][:, None],
                                (acc.owner[a] >= 0)[:, None], rel_before[a][:, None], mp)
@@ -166,8 +171,19 @@ def deltas(deals: Deals, acc: Accounts, ctx: DealContext, gated: Gated, fo: Focu
     else:  # deal by deal the columns already are changes against the month as played
         now, later = ({"revenue": tm.now[0], "margin": tm.now[1]},
                       {"revenue": tm.later[0], "margin": tm.later[1]})
+    later_ = None
+    if p.behavior.value_later_payoffs:
+        bp = p.behavior
+        owned = np.bincount(acc.owner[acc.owner >= 0], minlength=n_s)
+        accounts, share = hunting(c[..., col["hunting"]] - eff[SALES][:, col["hunting"]][:, None],
+                                  owned, mp.hunting_rate, mp.hunting_lag, bp.time_discount,
+                                  bp.later_horizon)
+        l_rev, l_mar = relationship(rel_c - rel[:, None], o, p_win, value * (1 - disc),
+                                    value * (m_rate - disc), n_s, float(w_atc[1]),
+                                    mp.relationship_decay, bp.time_discount, bp.later_horizon)
+        later_ = Later(accounts=accounts, share=share, revenue=l_rev, margin=l_mar)
     return Deltas(sales=sales, discount={"revenue": drev, "margin": dmar}, support=support,
-                  timing=now, timing_next=later)
+                  timing=now, timing_next=later, later=later_)
 
 
 def timing_kinds(deltas: Deltas, held: bool) -> dict[str, Change]:

@@ -1,11 +1,10 @@
 """The firm's parameters, typed and read once from the config (docs/parameters.md has sources).
 
 Every leaf of the ``market``, ``firm``, ``org``, ``process``, ``tiering`` and ``behavior`` groups
-(and the two calibration numbers the firm reads) is read here into frozen dataclasses, checked
-against its range, and refused with one line naming the field when it is out of range, of the
-wrong type or not a setting at all. Mechanisms receive these objects; nothing reads the raw config
-inside a month. It imports from ``sim`` only :mod:`sim.firm.values` and
-:mod:`sim.firm.overtime`: config validation uses it without importing the model.
+(and two calibration numbers) is read into frozen dataclasses and checked; a value out of range,
+of the wrong type or no setting at all is refused with one line naming the field. Mechanisms
+receive these objects; nothing reads the raw config inside a month. It imports from ``sim`` only
+``values`` and ``overtime``: config validation uses it without importing the model.
 """
 
 from __future__ import annotations
@@ -31,10 +30,9 @@ TASKS: dict[str, tuple[str, ...]] = {
     "support": ("own_kpi", "service"),
 }
 #: Tasks that help others (the ``help`` measure), per role index.
-HELP_TASKS: dict[int, tuple[str, ...]] = {
-    SALES: ("coordination",), RND: ("support", "knowledge"),
-    SUPPLY: ("delivery", "bid_support"), SUPPORT: ("service",),
-}
+HELP_TASKS: dict[int, tuple[str, ...]] = {SALES: ("coordination",), RND: ("support", "knowledge"),
+                                           SUPPLY: ("delivery", "bid_support"),
+                                           SUPPORT: ("service",)}
 #: Measures every plan may read, per person and month (payroll credits them).
 MEASURES = ("revenue", "margin", "profit", "team_revenue", "kpi", "help", "new_accounts",
             "value_added")
@@ -479,6 +477,8 @@ class BehaviorParams:
     forecast_pool_nodes: int = _spec("integer", 1)
     states_from: str = _spec("choice", ("all", "first"))
     timing: str = _spec("choice", ("deal", "ar"))
+    value_later_payoffs: bool = _spec("boolean")
+    later_horizon: int = _spec("integer", 1)
     sanction_strength: float = 0.0
     sanction_span: int = 1
 

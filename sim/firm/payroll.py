@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from sim.behavior.state import of_plans
-from sim.firm import counterfactual, units
+from sim.firm import counterfactual, later, units
 from sim.firm.counterfactual import Deltas
 from sim.firm.fulfilment import Credited, Events
 from sim.firm.ledger import Lines
@@ -154,6 +154,7 @@ def measures(eff: list[np.ndarray], cand: list[np.ndarray], events: Events, delt
     realised: dict[str, dict[str, np.ndarray]] = {}
     cands: dict[str, dict[str, dict[str, np.ndarray]]] = {kind: {} for kind in KINDS}
     changed = tuple(key for key, _ in MONEY)
+    lt = deltas.later  # later payoffs of ARs' effort candidates (sim.firm.later), or None
     probe_amount = {"revenue": 1.0, "margin": p.market.run_rate_margin}
     timing = counterfactual.timing_kinds(deltas, p.behavior.timing == "deal")
     for event in ("booking", "delivery", "collection"):
@@ -168,13 +169,15 @@ def measures(eff: list[np.ndarray], cand: list[np.ndarray], events: Events, delt
         realised[event] = base
         if event not in used:
             continue
-        ce = _tiled(base, m, changed)
+        ce = _tiled(base, m, changed + (("new_accounts",) if lt is not None else ()))
         ce["kpi"], ce["help"], ce["value_added"] = kpi_c, help_c, va_c
         if valued:
             ce["profit"] += kpi_money_c - kpi_money[:, None]
         ks = deltas.sales["revenue"].shape[1]
         for key, src in MONEY:
             ce[key][sales, :ks] += deltas.sales[src]
+        if lt is not None:
+            later.credit(ce, base, lt, sales, MONEY, None if credit is None else credit.fraction)
         for r in (RND, SUPPLY):
             rows = org.idx[r]
             d = deltas.support[ROLES[r]]

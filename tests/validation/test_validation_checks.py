@@ -146,7 +146,7 @@ def test_every_preset_builds_plans_through_the_registry(monkeypatch: pytest.Monk
     names = V.presets()
     assert {"len", "forcing", "monitoring", "oyer", "larkin", "misra_nair", "steenburgh",
             "hamilton", "tiering", "sudan", "schemes", "downturn", "pay_gap", "pools",
-            "gates"} <= set(names)
+            "gates", "hunting"} <= set(names)
     registry = set(PLANS.values())
     for name in names:
         cfg = V.load_preset(name)
