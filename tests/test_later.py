@@ -60,12 +60,25 @@ def test_relationship_worked_example():
     assert rev[0].tolist() == [0.0, 0.0] and rev[1, 1] == 0.0
 
 
-def test_the_linear_term_is_close_to_the_win_chance_it_stands_for():
-    """For the few hundredths a month moves a relationship, slope · Δr is the logistic's change."""
-    z, dr = np.linspace(-3, 3, 13), 0.02
-    p0, p1 = 1 / (1 + np.exp(-z)), 1 / (1 + np.exp(-(z + dr)))
-    slope = p0 * (1 - p0) * dr
-    assert np.abs(slope - (p1 - p0)).max() < 0.002 * dr
+def test_credit_worked_example():
+    """Two people, AR in row 1: each money measure gains base · share + the relationship term."""
+    from sim.firm.later import Later, credit
+    from sim.firm.payroll import MONEY
+
+    lt = Later(accounts=np.array([[0.5, 0.0]]), share=np.array([[0.1, 0.0]]),
+               revenue=np.array([[2.0, 1.0]]), margin=np.array([[0.6, 0.3]]))
+    base = {"revenue": np.array([0.0, 100.0]), "margin": np.array([0.0, 30.0]),
+            "profit": np.array([0.0, 30.0]), "team_revenue": np.array([0.0, 100.0]),
+            "new_accounts": np.array([0.0, 1.0]), "value_added": np.array([0.0, 12.0])}
+    ce = {k: np.repeat(v[:, None], 3, axis=1) for k, v in base.items()}
+    credit(ce, base, lt, np.array([1]), MONEY, fraction=np.array([0.0, 0.5]))
+    assert ce["revenue"][1].tolist() == [112.0, 101.0, 100.0]  # 100 + 100·0.1 + 2; + 1; untouched
+    assert ce["margin"][1].tolist() == pytest.approx([33.6, 30.3, 30.0])
+    assert ce["profit"][1].tolist() == pytest.approx([33.6, 30.3, 30.0])  # profit is margin
+    assert ce["team_revenue"][1].tolist() == [112.0, 101.0, 100.0]
+    assert ce["new_accounts"][1].tolist() == [1.5, 1.0, 1.0]
+    assert ce["value_added"][1].tolist() == pytest.approx([13.8, 12.15, 12.0])  # + 0.5 · 3.6
+    assert ce["revenue"][0].tolist() == [0.0, 0.0, 0.0]
 
 
 def _capture(monkeypatch, extra: list[str], months: int = 14) -> list[tuple]:
@@ -74,7 +87,7 @@ def _capture(monkeypatch, extra: list[str], months: int = 14) -> list[tuple]:
 
     def spy(eff, cand, events, deltas, new_accounts, org, *args, **kwargs):
         out = measures(eff, cand, events, deltas, new_accounts, org, *args, **kwargs)
-        seen.append((eff[SALES], cand[SALES], new_accounts, org.idx[SALES], out))
+        seen.append((eff[SALES], cand[SALES], new_accounts, org.idx[SALES], out, deltas))
         return out
 
     monkeypatch.setattr(payroll, "measures", spy)
@@ -89,15 +102,22 @@ def _capture(monkeypatch, extra: list[str], months: int = 14) -> list[tuple]:
 def test_candidates_new_accounts_are_the_expected_prospects(monkeypatch, switch):
     seen = _capture(monkeypatch, ON if switch == "on" else OFF)
     col = 2  # hunting, the third sales task
-    for eff, cand, joined, rows, out in seen:
+    for eff, cand, joined, rows, out, deltas in seen:
         n, ks = eff.shape
         flat = cand.reshape(n, -1, ks)
         got = out.candidates["effort"]["booking"]["new_accounts"][rows, :flat.shape[1]]
         moved = 0.6 * (flat[..., col] - eff[:, col][:, None]) * 0.99 ** 3
         expected = joined[:, None] + (moved if switch == "on" else 0.0 * moved)
         np.testing.assert_allclose(got, expected, atol=1e-12)
+        later = deltas.later
+        assert (later is None) == (switch == "off")
+        rev = out.candidates["effort"]["booking"]["revenue"][rows, :flat.shape[1]]
+        base = out.realised["booking"]["revenue"][rows]
+        extra = 0.0 if later is None else base[:, None] * later.share + later.revenue
+        np.testing.assert_allclose(rev, base[:, None] + deltas.sales["revenue"] + extra,
+                                   rtol=1e-12, atol=1e-9)
     assert switch == "off" or any(np.ptp(o.candidates["effort"]["booking"]["new_accounts"]) > 0
-                                  for *_, o in seen)
+                                  for *_, o, _d in seen)
 
 
 def test_a_new_account_bonus_raises_hunting_once_later_payoffs_are_valued():

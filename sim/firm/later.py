@@ -13,9 +13,9 @@ in this month's credited measures (what a plan pays for them is then the plan's 
   credited as ``new_accounts`` at their joining month, discounted: ``δ^lag`` each. Once joined,
   each books what one of the AR's own owned accounts booked this month (their measures this
   month over their owned accounts: this month stands in for the later ones, as it does for deal
-  timing) for ``later_horizon`` months, discounted from the joining month on. :class:`Later`
-  keeps this as a *share* of the AR's own monthly measures, so that every credited measure and
-  every crediting event (booking, delivery, collection) gets it.
+  timing) for ``later_horizon`` months from its joining month, each discounted to today.
+  :class:`Later` keeps this as a *share* of the AR's own monthly measures, so that every
+  credited measure and every crediting event (booking, delivery, collection) gets it.
 * **Relationship.** A candidate moves the relationship of the AR's accounts at ATC this month
   by Δr; the difference decays by ``1 − relationship_decay`` a month. Each later month's ATC
   deals are this month's again (the stand-in), and a deal's win chance moves with the
