@@ -171,7 +171,7 @@ def deltas(deals: Deals, acc: Accounts, ctx: DealContext, gated: Gated, fo: Focu
     else:  # deal by deal the columns already are changes against the month as played
         now, later = ({"revenue": tm.now[0], "margin": tm.now[1]},
                       {"revenue": tm.later[0], "margin": tm.later[1]})
-    later_ = None
+    payoffs = None
     if p.behavior.value_later_payoffs:
         bp = p.behavior
         owned = np.bincount(acc.owner[acc.owner >= 0], minlength=n_s)
@@ -181,9 +181,9 @@ def deltas(deals: Deals, acc: Accounts, ctx: DealContext, gated: Gated, fo: Focu
         l_rev, l_mar = relationship(rel_c - rel[:, None], o, p_win, value * (1 - disc),
                                     value * (m_rate - disc), n_s, float(w_atc[1]),
                                     mp.relationship_decay, bp.time_discount, bp.later_horizon)
-        later_ = Later(accounts=accounts, share=share, revenue=l_rev, margin=l_mar)
+        payoffs = Later(accounts=accounts, share=share, revenue=l_rev, margin=l_mar)
     return Deltas(sales=sales, discount={"revenue": drev, "margin": dmar}, support=support,
-                  timing=now, timing_next=later, later=later_)
+                  timing=now, timing_next=later, later=payoffs)
 
 
 def timing_kinds(deltas: Deltas, held: bool) -> dict[str, Change]:

@@ -17,11 +17,12 @@ in this month's credited measures (what a plan pays for them is then the plan's 
   :class:`Later` keeps this as a *share* of the AR's own monthly measures, so that every
   credited measure and every crediting event (booking, delivery, collection) gets it.
 * **Relationship.** A candidate moves the relationship of the AR's accounts at ATC this month
-  by Δr; the difference decays by ``1 − relationship_decay`` a month. Each later month's ATC
-  deals are this month's again (the stand-in), and a deal's win chance moves with the
-  relationship by the ATC gate's slope ``w_rel · P · (1 − P)`` at its played probability (the
-  linear term: Δr is a few hundredths). Months 1 … ``later_horizon`` after this one count,
-  discounted.
+  by Δr; the difference is taken to decay by ``1 − relationship_decay`` a month (an upper
+  bound: where the AR keeps giving attention it carries at 1 − decay − gain·attention). Each
+  later month's ATC deals are this month's again (the stand-in), and a deal's win chance moves
+  with the relationship by the ATC gate's slope ``w_rel · P · (1 − P)`` at its played
+  probability (the linear term: Δr is a few hundredths). Months 1 … ``later_horizon`` after
+  this one count, discounted.
 
 What is left out, each a stated simplification: a new account starts with a lower relationship
 than the AR's average account and dilutes the attention the others get; relationship also moves
